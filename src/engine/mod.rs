@@ -1,0 +1,350 @@
+//! The detection engine: keyword prefilter, regex confirmation in bounded
+//! windows, entropy and value filters. It sees bytes only, never where they
+//! came from, and knows nothing of output.
+
+pub mod check;
+pub mod entropy;
+pub mod filter;
+mod prefilter;
+pub mod rule;
+pub mod ruleset;
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::bytes::Regex;
+
+use prefilter::Prefilter;
+pub use rule::{Confidence, Example, Rotation, Rule};
+
+/// Default bytes the match may extend past a keyword hit.
+const DEFAULT_SPAN: usize = 512;
+/// Default bytes the match may start before a keyword hit.
+const DEFAULT_LOOKBEHIND: usize = 256;
+/// How far a window may be widened to reach a line boundary.
+const LINE_SNAP_LIMIT: usize = 4096;
+/// Paired matches (key id + secret) must sit within this many bytes.
+const PAIR_DISTANCE: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("invalid rules:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    InvalidRules(Vec<ruleset::RuleError>),
+    #[error("cannot build keyword automaton: {0}")]
+    Prefilter(#[from] aho_corasick::BuildError),
+}
+
+struct CompiledRule {
+    rule: Rule,
+    /// Compiled on first keyword hit: most rules never fire on a given run,
+    /// and start-up must stay fast.
+    regex: OnceLock<Regex>,
+    allow: OnceLock<Vec<Regex>>,
+    pairs_with: Vec<u32>,
+    span: usize,
+    lookbehind: usize,
+    generic: bool,
+    /// Rank among rules matching the same bytes: higher wins.
+    specificity: u8,
+}
+
+impl CompiledRule {
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            Regex::new(&self.rule.pattern)
+                .expect("patterns are validated before the engine is built")
+        })
+    }
+    fn allow(&self) -> &[Regex] {
+        self.allow.get_or_init(|| {
+            self.rule
+                .allow
+                .iter()
+                .map(|a| {
+                    Regex::new(a).expect("allow patterns are validated before the engine is built")
+                })
+                .collect()
+        })
+    }
+}
+
+/// A confirmed match in one blob, with positions in that blob.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub rule: usize,
+    /// The secret bytes (the `secret` capture).
+    pub secret: Range<usize>,
+    /// The whole regex match.
+    pub whole: Range<usize>,
+    /// 1-based line of the secret's first byte.
+    pub line: u32,
+    /// 1-based byte column of the secret's first byte.
+    pub column: u32,
+    pub entropy: f32,
+    /// Index (in the same result slice) of the match this one pairs with.
+    pub pair: Option<usize>,
+}
+
+/// Per-thread buffers reused across blobs; create one per worker.
+#[derive(Default)]
+pub struct Scratch {
+    windows: Vec<(u32, usize, usize)>,
+    matches: Vec<Match>,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Whether overlapping matches from different rules are reduced to the most
+/// specific one. Rule self-checks want every rule's own view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlaps {
+    Resolve,
+    KeepAll,
+}
+
+/// The compiled rule set. `Sync`: one engine is shared by all threads.
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    prefilter: Prefilter,
+}
+
+impl Engine {
+    /// Builds an engine, validating the rules first. Patterns themselves are
+    /// compiled lazily, on their first keyword hit.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, EngineError> {
+        let errors = ruleset::validate(&rules);
+        if !errors.is_empty() {
+            return Err(EngineError::InvalidRules(errors));
+        }
+        let prefilter = Prefilter::new(&rules)?;
+        let index_of = |id: &str| {
+            rules
+                .iter()
+                .position(|r| r.id == id)
+                .map(|i| u32::try_from(i).expect("fewer than 2^32 rules"))
+        };
+        let compiled = rules
+            .iter()
+            .map(|r| {
+                let generic = r.is_generic();
+                CompiledRule {
+                    pairs_with: r.pairs_with.iter().filter_map(|p| index_of(p)).collect(),
+                    span: r.max_span.unwrap_or(DEFAULT_SPAN),
+                    lookbehind: r.lookbehind.unwrap_or(DEFAULT_LOOKBEHIND),
+                    generic,
+                    specificity: if generic { 0 } else { 1 + r.confidence as u8 },
+                    regex: OnceLock::new(),
+                    allow: OnceLock::new(),
+                    rule: r.clone(),
+                }
+            })
+            .collect();
+        Ok(Engine {
+            rules: compiled,
+            prefilter,
+        })
+    }
+
+    /// The built-in rules plus any extra ones.
+    pub fn with_builtin(extra: Vec<Rule>) -> Result<Self, EngineError> {
+        let mut rules = ruleset::builtin_rules().map_err(|e| EngineError::InvalidRules(vec![e]))?;
+        rules.extend(extra);
+        Self::new(rules)
+    }
+
+    /// Compiles every pattern now (for `rules check` and benchmarks).
+    pub fn compile_all(&self) {
+        for r in &self.rules {
+            r.regex();
+            r.allow();
+        }
+    }
+
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
+        self.rules.iter().map(|r| &r.rule)
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    /// Scans `data`; results live in `scratch` until the next scan.
+    pub fn scan<'s>(&self, data: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
+        self.scan_with(data, scratch, Overlaps::Resolve)
+    }
+
+    pub fn scan_with<'s>(
+        &self,
+        data: &[u8],
+        scratch: &'s mut Scratch,
+        overlaps: Overlaps,
+    ) -> &'s [Match] {
+        scratch.windows.clear();
+        scratch.matches.clear();
+        self.prefilter.for_each_hit(data, |hit| {
+            for &ri in self.prefilter.rules_for(hit.pattern) {
+                let rule = &self.rules[ri as usize];
+                let start = line_start(data, hit.start.saturating_sub(rule.lookbehind));
+                let end = line_end(data, hit.end.saturating_add(rule.span).min(data.len()));
+                scratch.windows.push((ri, start, end));
+            }
+        });
+        if scratch.windows.is_empty() {
+            return &scratch.matches;
+        }
+        scratch.windows.sort_unstable();
+        // Merge overlapping windows of the same rule so each byte is searched
+        // once per rule.
+        let mut merged = 0;
+        for i in 0..scratch.windows.len() {
+            let w = scratch.windows[i];
+            if merged > 0 {
+                let last = &mut scratch.windows[merged - 1];
+                if last.0 == w.0 && w.1 <= last.2 {
+                    last.2 = last.2.max(w.2);
+                    continue;
+                }
+            }
+            scratch.windows[merged] = w;
+            merged += 1;
+        }
+        scratch.windows.truncate(merged);
+
+        for &(ri, start, end) in &scratch.windows {
+            self.confirm(ri as usize, data, start, end, &mut scratch.matches);
+        }
+        if overlaps == Overlaps::Resolve {
+            self.resolve_overlaps(&mut scratch.matches);
+        }
+        scratch
+            .matches
+            .sort_unstable_by_key(|m| (m.secret.start, m.secret.end, m.rule));
+        set_line_columns(data, &mut scratch.matches);
+        self.pair(&mut scratch.matches);
+        &scratch.matches
+    }
+
+    fn confirm(&self, ri: usize, data: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
+        let rule = &self.rules[ri];
+        let window = &data[start..end];
+        for caps in rule.regex().captures_iter(window) {
+            let Some(secret) = caps.name("secret") else {
+                continue;
+            };
+            let whole = caps.get(0).expect("group 0 always participates");
+            let value = secret.as_bytes();
+            let filtered = if rule.generic {
+                filter::strict(value)
+            } else {
+                filter::placeholder(value)
+            };
+            if filtered.is_some() {
+                continue;
+            }
+            let entropy = entropy::shannon(value);
+            if rule.rule.min_entropy.is_some_and(|min| entropy < min) {
+                continue;
+            }
+            if rule.allow().iter().any(|a| a.is_match(whole.as_bytes())) {
+                continue;
+            }
+            out.push(Match {
+                rule: ri,
+                secret: start + secret.start()..start + secret.end(),
+                whole: start + whole.start()..start + whole.end(),
+                line: 0,
+                column: 0,
+                entropy: entropy as f32,
+                pair: None,
+            });
+        }
+    }
+
+    /// The same bytes found by two rules are one finding: a provider rule
+    /// beats a generic one, then higher confidence, then file order.
+    fn resolve_overlaps(&self, matches: &mut Vec<Match>) {
+        if matches.len() < 2 {
+            return;
+        }
+        let rank = |m: &Match| (self.rules[m.rule].specificity, std::cmp::Reverse(m.rule));
+        matches.sort_unstable_by_key(|m| (m.secret.start, std::cmp::Reverse(m.secret.end)));
+        let mut keep = vec![true; matches.len()];
+        for i in 0..matches.len() {
+            for j in i + 1..matches.len() {
+                if matches[j].secret.start >= matches[i].secret.end {
+                    break;
+                }
+                if !keep[i] || !keep[j] {
+                    continue;
+                }
+                let (a, b) = (&matches[i], &matches[j]);
+                let same = a.secret == b.secret;
+                let one_generic = self.rules[a.rule].generic != self.rules[b.rule].generic;
+                if same || one_generic {
+                    if rank(a) >= rank(b) {
+                        keep[j] = false;
+                    } else {
+                        keep[i] = false;
+                    }
+                }
+            }
+        }
+        let mut k = keep.iter();
+        matches.retain(|_| *k.next().expect("one flag per match"));
+    }
+
+    fn pair(&self, matches: &mut [Match]) {
+        for i in 0..matches.len() {
+            let partners = &self.rules[matches[i].rule].pairs_with;
+            if partners.is_empty() {
+                continue;
+            }
+            let here = matches[i].secret.start;
+            let best = (0..matches.len())
+                .filter(|&j| j != i && partners.contains(&(matches[j].rule as u32)))
+                .map(|j| (matches[j].secret.start.abs_diff(here), j))
+                .filter(|&(d, _)| d <= PAIR_DISTANCE)
+                .min();
+            matches[i].pair = best.map(|(_, j)| j);
+        }
+    }
+}
+
+fn line_start(data: &[u8], pos: usize) -> usize {
+    let floor = pos.saturating_sub(LINE_SNAP_LIMIT);
+    match memchr::memrchr(b'\n', &data[floor..pos]) {
+        Some(i) => floor + i + 1,
+        None => floor,
+    }
+}
+
+fn line_end(data: &[u8], pos: usize) -> usize {
+    let ceil = pos.saturating_add(LINE_SNAP_LIMIT).min(data.len());
+    match memchr::memchr(b'\n', &data[pos..ceil]) {
+        Some(i) => pos + i,
+        None => ceil,
+    }
+}
+
+/// Fills 1-based line and column; `matches` must be sorted by position.
+fn set_line_columns(data: &[u8], matches: &mut [Match]) {
+    let mut line = 1u32;
+    let mut counted_to = 0usize;
+    let mut line_begin = 0usize;
+    for m in matches.iter_mut() {
+        let pos = m.secret.start;
+        if pos >= counted_to {
+            for nl in memchr::memchr_iter(b'\n', &data[counted_to..pos]) {
+                line += 1;
+                line_begin = counted_to + nl + 1;
+            }
+            counted_to = pos;
+        }
+        m.line = line;
+        m.column = u32::try_from(pos - line_begin + 1).unwrap_or(u32::MAX);
+    }
+}

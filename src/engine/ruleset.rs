@@ -1,0 +1,165 @@
+//! Loading rule files: the built-in set compiled into the binary and any
+//! user directories, validated before the engine is built.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::rule::{Rule, RuleFile};
+
+/// The built-in rule files, `(file name, YAML text)`, embedded by build.rs.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("cannot read rules from {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("rule {id}: {message}")]
+    Invalid { id: String, message: String },
+}
+
+/// Parse one rule file's YAML. `file` names it in errors.
+pub fn parse_rule_file(file: &str, yaml: &str) -> Result<Vec<Rule>, RuleError> {
+    let parsed: RuleFile = serde_norway::from_str(yaml).map_err(|e| RuleError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(parsed.rules)
+}
+
+/// The rules shipped inside the binary.
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, yaml) in BUILTIN_RULE_FILES {
+        rules.extend(parse_rule_file(name, yaml)?);
+    }
+    Ok(rules)
+}
+
+/// Rules from a `.yaml`/`.yml` file or from every such file in a directory
+/// (sorted by name, so rule order is stable).
+pub fn load_rules_path(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let io = |source| RuleError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let p = entry.map_err(io)?.path();
+            if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml") | Some("yml")
+            ) {
+                files.push(p);
+            }
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut rules = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|source| RuleError::Io {
+            path: f.clone(),
+            source,
+        })?;
+        rules.extend(parse_rule_file(&f.display().to_string(), &text)?);
+    }
+    Ok(rules)
+}
+
+/// Checks what can be checked without running the rules: ids, keywords,
+/// pattern syntax and the `secret` capture, pair references.
+pub fn validate(rules: &[Rule]) -> Vec<RuleError> {
+    let mut errors = Vec::new();
+    let mut ids = HashSet::new();
+    let invalid = |id: &str, message: String| RuleError::Invalid {
+        id: id.to_string(),
+        message,
+    };
+    for r in rules {
+        if !valid_id(&r.id) {
+            errors.push(invalid(
+                &r.id,
+                "id must be dotted lowercase, e.g. `github.pat`".into(),
+            ));
+        }
+        if !ids.insert(r.id.as_str()) {
+            errors.push(invalid(&r.id, "duplicate id".into()));
+        }
+        if r.name.trim().is_empty() || r.provider.trim().is_empty() {
+            errors.push(invalid(&r.id, "name and provider are required".into()));
+        }
+        if r.keywords.is_empty() {
+            errors.push(invalid(&r.id, "at least one keyword is required".into()));
+        }
+        for k in &r.keywords {
+            if k.len() < 3 {
+                errors.push(invalid(
+                    &r.id,
+                    format!("keyword {k:?} is shorter than 3 bytes"),
+                ));
+            }
+        }
+        match regex::bytes::Regex::new(&r.pattern) {
+            Ok(re) => {
+                if !re.capture_names().any(|n| n == Some("secret")) {
+                    errors.push(invalid(
+                        &r.id,
+                        "pattern has no capture named `secret`".into(),
+                    ));
+                }
+            }
+            Err(e) => errors.push(invalid(&r.id, format!("pattern does not compile: {e}"))),
+        }
+        for a in &r.allow {
+            if let Err(e) = regex::bytes::Regex::new(a) {
+                errors.push(invalid(
+                    &r.id,
+                    format!("allow pattern does not compile: {e}"),
+                ));
+            }
+        }
+        if r.examples.is_empty() {
+            errors.push(invalid(&r.id, "at least one example is required".into()));
+        }
+        if r.negative_examples.is_empty() {
+            errors.push(invalid(
+                &r.id,
+                "at least one negative example is required".into(),
+            ));
+        }
+    }
+    for r in rules {
+        for p in &r.pairs_with {
+            if !ids.contains(p.as_str()) {
+                errors.push(invalid(&r.id, format!("pairs_with names unknown rule {p}")));
+            }
+        }
+    }
+    errors
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut parts = id.split('.');
+    let ok_part = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    let first = parts.next().is_some_and(ok_part);
+    let mut rest = 0;
+    for p in parts {
+        if !ok_part(p) {
+            return false;
+        }
+        rest += 1;
+    }
+    first && rest >= 1
+}
