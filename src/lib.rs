@@ -1,4 +1,7 @@
 //! leakhound: a secret-leak scanner. Data flows one way:
-//! `source → engine → findings → report writers`.
+//! `source → engine → findings → report writers`, connected by [`scan`].
 
 pub mod engine;
+pub mod report;
+pub mod scan;
+pub mod source;

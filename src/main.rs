@@ -3,14 +3,19 @@
 
 mod cli;
 
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 
-use cli::{Cli, Command, RulesCommand};
+use cli::{Cli, ColorChoice, Command, CommonArgs, Format, RulesCommand, ScanCommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
+use leakhound::report::{self, Report};
+use leakhound::scan::{self, ScanOptions};
+use leakhound::source::{self, fs::FsOptions, Warning};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,7 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
-        Command::Scan(scan) => todo_scan(scan),
+        Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
     }
 }
 
@@ -78,6 +83,91 @@ fn rules_check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn todo_scan(_scan: cli::ScanCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("scan is not wired yet")
+fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
+    let engine = build_engine(&args.common.rules)?;
+    let threads = threads(&args.common);
+    let opts = FsOptions {
+        paths: args.paths,
+        respect_ignores: !args.no_ignore,
+        max_file_size: args.max_file_size,
+        threads,
+    };
+    let scan_opts = ScanOptions {
+        show_secrets: args.common.show_secrets,
+        progress: progress_bar(&args.common),
+    };
+    let report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+        source::fs::scan(&opts, sink)
+    })?;
+    write_report(&report, &args.common)?;
+    Ok(exit_code(&report))
+}
+
+fn threads(common: &CommonArgs) -> usize {
+    common
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
+    if common.no_progress || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bytes} scanned ({bytes_per_sec}) {elapsed}")
+            .expect("static progress template is valid"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
+fn write_report(report: &Report, common: &CommonArgs) -> anyhow::Result<()> {
+    let to_file = common.output.is_some();
+    let mut out: Box<dyn Write> = match &common.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match common.format {
+        Format::Json => report::json::write(report, &mut out)?,
+        Format::Human => {
+            let color = match common.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    !to_file
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        && std::io::stdout().is_terminal()
+                }
+            };
+            report::human::write(report, &report::human::Style { color }, &mut out)?
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn exit_code(report: &Report) -> ExitCode {
+    if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Warnings and notes go to stderr as they happen; they name the input,
+/// never its contents.
+struct StderrEvents;
+
+impl scan::Events for StderrEvents {
+    fn warning(&self, warning: &Warning) {
+        eprintln!("warning: {warning}");
+    }
+    fn skipped(&self, input: &str, reason: &str) {
+        eprintln!("note: skipped {input}: {reason}");
+    }
 }

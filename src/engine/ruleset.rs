@@ -14,7 +14,7 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
 pub enum RuleError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
-    #[error("cannot read rules from {path}: {source}")]
+    #[error("cannot read rules from {path}", path = path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -1,0 +1,138 @@
+//! The scan driver: connects a source to the engine and collects findings
+//! into a report. The only place that knows both sides of the pipeline.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+
+use crate::engine::{Engine, Scratch};
+use crate::report::{Finding, Location, Report, Stats};
+use crate::source::{Origin, Sink, Warning, Worker};
+
+/// What the caller hears about while the scan runs (warnings go to stderr
+/// in the CLI). Never handed file contents.
+pub trait Events: Sync {
+    fn warning(&self, warning: &Warning);
+    fn skipped(&self, input: &str, reason: &str);
+}
+
+pub struct ScanOptions {
+    /// Keep raw secret values in findings (`--show-secrets`).
+    pub show_secrets: bool,
+    /// Advanced by bytes scanned, when the caller draws one.
+    pub progress: Option<ProgressBar>,
+}
+
+/// Runs `source` against `engine`, returning the finished report.
+pub fn run<E>(
+    engine: &Engine,
+    opts: &ScanOptions,
+    events: &dyn Events,
+    source: impl FnOnce(&dyn Sink) -> Result<(), E>,
+) -> Result<Report, E> {
+    let started = Instant::now();
+    let collector = Collector {
+        engine,
+        opts,
+        events,
+        findings: Mutex::new(Vec::new()),
+        bytes: AtomicU64::new(0),
+        blobs: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+    };
+    source(&collector)?;
+    if let Some(p) = &opts.progress {
+        p.finish_and_clear();
+    }
+    let stats = Stats {
+        bytes: collector.bytes.load(Ordering::Relaxed),
+        blobs: collector.blobs.load(Ordering::Relaxed),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        skipped: collector.skipped.load(Ordering::Relaxed),
+        errors: collector.errors.load(Ordering::Relaxed),
+    };
+    let findings = collector
+        .findings
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok(Report::new(findings, stats))
+}
+
+struct Collector<'a> {
+    engine: &'a Engine,
+    opts: &'a ScanOptions,
+    events: &'a dyn Events,
+    findings: Mutex<Vec<Finding>>,
+    bytes: AtomicU64,
+    blobs: AtomicU64,
+    skipped: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Sink for Collector<'_> {
+    fn worker(&self) -> Box<dyn Worker + Send + '_> {
+        Box::new(EngineWorker {
+            collector: self,
+            scratch: Scratch::new(),
+        })
+    }
+
+    fn warn(&self, warning: Warning) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.events.warning(&warning);
+    }
+
+    fn skipped(&self, input: &str, reason: &str) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        self.events.skipped(input, reason);
+    }
+}
+
+struct EngineWorker<'a> {
+    collector: &'a Collector<'a>,
+    scratch: Scratch,
+}
+
+impl Worker for EngineWorker<'_> {
+    fn blob(&mut self, origin: &Origin, data: &[u8]) {
+        let c = self.collector;
+        c.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        c.blobs.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = &c.opts.progress {
+            p.inc(data.len() as u64);
+        }
+        let matches = c.engine.scan(data, &mut self.scratch);
+        if matches.is_empty() {
+            return;
+        }
+        let mut found: Vec<Finding> = matches
+            .iter()
+            .map(|m| {
+                let location = Location {
+                    origin: origin.clone(),
+                    line: m.line,
+                    column: m.column,
+                };
+                Finding::new(
+                    c.engine.rule(m.rule),
+                    location,
+                    &data[m.secret.clone()],
+                    m.entropy,
+                    c.opts.show_secrets,
+                )
+            })
+            .collect();
+        for (i, m) in matches.iter().enumerate() {
+            if let Some(j) = m.pair {
+                found[i].paired_with = Some(found[j].fingerprint.clone());
+            }
+        }
+        c.findings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(found);
+    }
+}
