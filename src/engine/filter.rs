@@ -133,6 +133,103 @@ pub fn placeholder(value: &[u8]) -> Option<Reason> {
     None
 }
 
+/// Substrings of values a shape-only rule should not report: default,
+/// demo and test credentials and the key names people paste as values.
+/// Checked on short values only (a random token of 16+ characters contains
+/// one of these by chance with negligible probability).
+const WEAK_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "pa$$w0rd",
+    "pa$$word",
+    "pa55w0rd",
+    "secret",
+    "test",
+    "demo",
+    "admin",
+    "letmein",
+    "welcome",
+    "hunter2",
+    "foobar",
+    "username",
+    "user:pass",
+    "default",
+    "aladdin",
+    "sesame",
+];
+
+/// Prefixes of password hashes and digests: a hash is not the credential.
+const HASH_PREFIXES: &[&str] = &[
+    "$2a$",
+    "$2b$",
+    "$2x$",
+    "$2y$",
+    "$argon2",
+    "$1$",
+    "$5$",
+    "$6$",
+    "$apr1$",
+    "$pbkdf2",
+    "$scrypt$",
+    "pbkdf2_sha",
+    "pbkdf2:sha",
+    "bcrypt_sha",
+    "scrypt:",
+    "{ssha}",
+    "{sha}",
+    "{ssha256}",
+    "{ssha512}",
+    "{bcrypt}",
+    "{pbkdf2}",
+    "{scrypt}",
+    "{sha256}",
+    "{md5}",
+    "{crypt}",
+    "md5",
+];
+
+/// Prefixes of digests, public material, paths, URLs and cloud resource names.
+const STRICT_PREFIXES: &[&str] = &[
+    "sha1-",
+    "sha256-",
+    "sha384-",
+    "sha512-",
+    "sha1:",
+    "sha256:",
+    "sha512:",
+    "md5:",
+    "md5-",
+    "h1:",
+    "ssh-rsa",
+    "ssh-ed25519",
+    "ssh-dss",
+    "ecdsa-sha2",
+    "sk-ssh-",
+    "-----begin public key",
+    "-----begin rsa public key",
+    "-----begin certificate",
+    "-----begin pgp public key",
+    "-----begin openssh public key",
+    "http://",
+    "https://",
+    "file://",
+    "arn:",
+    "/",
+    "./",
+    "../",
+    "~/",
+    "\\\\",
+];
+
+/// File name extensions: `private_key: server.key` names a file.
+const FILE_EXTENSIONS: &[&str] = &[
+    ".pem", ".key", ".crt", ".cer", ".p12", ".pfx", ".jks", ".json", ".txt", ".yaml", ".yml",
+    ".env", ".pub", ".der", ".keystore", ".asc", ".gpg", ".ini", ".conf", ".cfg", ".xml",
+];
+
 /// Returns why a value matched by a shape-only (generic) rule is not a secret.
 pub fn strict(value: &[u8]) -> Option<Reason> {
     if let Some(r) = placeholder(value) {
@@ -145,30 +242,19 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
     if lower.len() == 40 && lower.iter().all(u8::is_ascii_hexdigit) {
         return Some("git object id or sha1");
     }
-    for p in [
-        &b"sha1-"[..],
-        b"sha256-",
-        b"sha384-",
-        b"sha512-",
-        b"sha256:",
-        b"sha512:",
-        b"md5:",
-        b"ssh-rsa",
-        b"ssh-ed25519",
-        b"ecdsa-sha2",
-        b"-----begin public key",
-        b"-----begin certificate",
-        b"http://",
-        b"https://",
-        b"file://",
-        b"/",
-        b"./",
-        b"../",
-        b"~/",
-    ] {
-        if lower.starts_with(p) {
+    for p in STRICT_PREFIXES {
+        if lower.starts_with(p.as_bytes()) {
             return Some("digest, public key, path or url");
         }
+    }
+    for p in HASH_PREFIXES {
+        if lower.starts_with(p.as_bytes()) && (*p != "md5" || lower.len() == 35) {
+            return Some("password hash");
+        }
+    }
+    if lower.len() >= 3 && lower[1] == b':' && lower[0].is_ascii_alphabetic() && lower[2] == b'\\'
+    {
+        return Some("windows path");
     }
     // Function calls and attribute access: `get_password()`, `cfg.db.pass`.
     if lower.ends_with(b"()") || lower.ends_with(b")") && contains(&lower, b"(") {
@@ -184,7 +270,196 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
         // A lone word (`password = secret`, `token: bearer`) names, it does not hold.
         return Some("plain word");
     }
+    if is_identifier_like(value) {
+        // `existingSecret: my-release-postgresql`, `"token": "GITHUB_TOKEN"`,
+        // `"password": "Passwort:"`: a name, a label or a reference.
+        return Some("identifier or label");
+    }
+    if value
+        .iter()
+        .all(|b| b.is_ascii_digit() || b" -.:/+_,".contains(b))
+    {
+        return Some("number, date or version");
+    }
+    if is_wrapped(value) {
+        return Some("wrapped template or placeholder");
+    }
+    if is_lowercase_path(value) {
+        return Some("resource path or name");
+    }
+    if is_email(&lower) {
+        return Some("email address");
+    }
+    if lower.len() <= 64 {
+        for ext in FILE_EXTENSIONS {
+            if lower.ends_with(ext.as_bytes())
+                && lower
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b))
+            {
+                return Some("file name");
+            }
+        }
+        if WEAK_WORDS.iter().any(|w| contains(&lower, w.as_bytes())) {
+            return Some("default, demo or test value");
+        }
+    }
+    if let Some(decoded) = decode_base64(value) {
+        // `Authorization: Basic dXNlcm5hbWU6cGFzc3dvcmQ=` is "username:password".
+        if decoded.len() >= 4 && decoded.iter().all(|b| (0x20..0x7f).contains(b)) {
+            let dl: Vec<u8> = decoded.iter().map(u8::to_ascii_lowercase).collect();
+            if placeholder(&decoded).is_some()
+                || WEAK_WORDS.iter().any(|w| contains(&dl, w.as_bytes()))
+            {
+                return Some("base64 of a placeholder or default credential");
+            }
+        }
+    }
     None
+}
+
+/// Names, labels and references rather than credentials: a value of
+/// letters (and separators) in one dominant case or camelCase, optionally
+/// with a trailing `:` `.` `!` `?`, or snake/kebab words with version-like
+/// numbers (`postgres-2024-creds`, `API_KEY_V2`).
+fn is_identifier_like(v: &[u8]) -> bool {
+    let mut t = v;
+    while let [rest @ .., last] = t {
+        if b":.!?".contains(last) {
+            t = rest;
+        } else {
+            break;
+        }
+    }
+    if t.is_empty() || t.len() > 64 {
+        return t.is_empty();
+    }
+    if !t
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b))
+    {
+        return false;
+    }
+    if !t.iter().any(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let digits = t.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        let upper = t.iter().filter(|b| b.is_ascii_uppercase()).count();
+        let lower = t.iter().filter(|b| b.is_ascii_lowercase()).count();
+        let letters = upper + lower;
+        // camelCase, PascalCase, snake_case, CONSTANT_CASE; random letters
+        // are about half upper case.
+        return upper * 4 <= letters || lower * 4 <= letters;
+    }
+    // With digits: at least two words, each `word`, `word42`, `42`, in one case.
+    let mut segments = 0;
+    for seg in t.split(|b| b"_-.".contains(b)) {
+        if seg.is_empty() {
+            continue;
+        }
+        segments += 1;
+        let letters_end = seg
+            .iter()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(seg.len());
+        let (word, num) = seg.split_at(letters_end);
+        if !num.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let one_case = word.iter().all(u8::is_ascii_lowercase)
+            || word.iter().all(u8::is_ascii_uppercase)
+            || (word.len() > 1
+                && word[0].is_ascii_uppercase()
+                && word[1..].iter().all(u8::is_ascii_lowercase));
+        if !one_case || (word.len() == 1 && !num.is_empty() && num.len() > 2) {
+            return false;
+        }
+    }
+    segments >= 2
+}
+
+/// `{db_password}`, `[TOKEN]`, `(secret)`, `__API_KEY__`, `@@PASS@@`, `%%TOKEN%%`.
+fn is_wrapped(v: &[u8]) -> bool {
+    if v.len() < 3 {
+        return false;
+    }
+    let (first, last) = (v[0], v[v.len() - 1]);
+    if matches!(
+        (first, last),
+        (b'{', b'}') | (b'[', b']') | (b'(', b')') | (b'<', b'>')
+    ) {
+        return true;
+    }
+    v.len() >= 5
+        && v[0] == v[1]
+        && v[v.len() - 1] == v[v.len() - 2]
+        && v[0] == v[v.len() - 1]
+        && b"_@%#$".contains(&v[0])
+}
+
+/// `projects/acme/secrets/db/versions/latest`, `secret/data/app:password`:
+/// lower-case segments joined by `/` name a resource, they do not hold one.
+fn is_lowercase_path(v: &[u8]) -> bool {
+    v.contains(&b'/')
+        && v.iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/:#_.-".contains(b))
+        && v.split(|b| *b == b'/').all(|seg| {
+            // a segment of random lower-case base64 would be long and mixed
+            // with digits; resource names are words
+            seg.len() <= 64 && seg.iter().filter(|b| b.is_ascii_digit()).count() * 2 <= seg.len()
+        })
+}
+
+fn is_email(lower: &[u8]) -> bool {
+    let Some(at) = lower.iter().position(|b| *b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&lower[..at], &lower[at + 1..]);
+    !local.is_empty()
+        && local
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(b))
+        && domain.contains(&b'.')
+        && domain
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
+        && domain
+            .rsplit(|b| *b == b'.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic))
+}
+
+/// Standard or URL-safe base64 (padded or with a length that is a multiple
+/// of four), decoded; `None` when `v` is not base64.
+fn decode_base64(v: &[u8]) -> Option<Vec<u8>> {
+    if v.len() < 8 || v.len() > 512 || v.len() % 4 != 0 {
+        return None;
+    }
+    let body = v.strip_suffix(b"==").or_else(|| v.strip_suffix(b"=")).unwrap_or(v);
+    let val = |b: u8| -> Option<u32> {
+        Some(match b {
+            b'A'..=b'Z' => u32::from(b - b'A'),
+            b'a'..=b'z' => u32::from(b - b'a') + 26,
+            b'0'..=b'9' => u32::from(b - b'0') + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &b in body {
+        acc = (acc << 6) | val(b)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -322,5 +597,87 @@ mod tests {
             assert!(strict(v.as_bytes()).is_some(), "{v} should be dismissed");
         }
         assert_eq!(strict(b"hT9kq2Lm4vZx8wQ1"), None);
+    }
+
+    #[test]
+    fn strict_dismisses_names_labels_and_references() {
+        for v in [
+            // i18n labels and form field names
+            "Passwort:",
+            "Password:",
+            "Forgot-password?",
+            "Mot-de-passe",
+            "existingSecretName",
+            "my-release-postgresql",
+            "db-credentials-secret",
+            "GITHUB_TOKEN",
+            "API_KEY_V2",
+            "postgres-2024-creds",
+            "abc123_def456",
+            // numbers, dates, versions
+            "86400000",
+            "2024-01-31",
+            "1.24.3",
+            // templates and replacement tokens
+            "{db_password}",
+            "[PASSWORD]",
+            "__API_KEY__",
+            "@@DB_PASS@@",
+            "%%TOKEN%%",
+            // password hashes
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$4bN0bW9yZQ",
+            "pbkdf2_sha256$600000$q0Lr8dnd3CZx$7vJ2W4sLk1aXbYc=",
+            "{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
+            "md5a3556571e93b0d20722ba62be61e8c2d",
+            // resource names, paths, files, emails
+            "projects/acme-prod/secrets/db-password/versions/latest",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+            "secret/data/payments:api_key",
+            "C:\\Users\\deploy\\token.txt",
+            "server-2024.key",
+            "ops.team@acme-corp.io",
+            // default, demo and test credentials
+            "password123",
+            "P@ssw0rd!",
+            "admin1234",
+            "test-token-9f8e7d",
+            "letmein2024",
+            "hunter22",
+            // base64 of placeholder credentials
+            "dXNlcm5hbWU6cGFzc3dvcmQ=",
+            "YWRtaW46YWRtaW4=",
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        ] {
+            assert!(strict(v.as_bytes()).is_some(), "{v} should be dismissed");
+        }
+    }
+
+    #[test]
+    fn strict_keeps_real_looking_credentials() {
+        for v in [
+            "hT9kq2Lm4vZx8wQ1",
+            "Tr0ub4dor&3xK",
+            "Zq7!mR2#vLp9wX",
+            "s3cr3tP4ssw0rdQ7",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq91KEYx",
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "c2VydmljZTpYN2tRMm1aOXBMNHZSOHRX",
+            "Kx8vQ2pL9mZr4TnW7bYc",
+            "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
+            "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyNDIifQ.Qm9aWx7Lk2vTn8pRs4cYd1fGh3jKl5zX",
+            "xK9mQ2vL7pR4tW8zBc3N",
+        ] {
+            assert_eq!(strict(v.as_bytes()), None, "{v} should pass");
+        }
+    }
+
+    #[test]
+    fn base64_decoding() {
+        assert_eq!(decode_base64(b"dXNlcjpwYXNz").as_deref(), Some(&b"user:pass"[..]));
+        assert_eq!(decode_base64(b"YWRtaW46YWRtaW4=").as_deref(), Some(&b"admin:admin"[..]));
+        assert_eq!(decode_base64(b"not base64!!"), None);
+        assert_eq!(decode_base64(b"abc"), None);
     }
 }
