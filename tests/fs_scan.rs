@@ -79,23 +79,44 @@ fn expected() -> BTreeSet<(String, u64, u64, String)> {
 fn planted_secrets() -> Vec<String> {
     let root = fixtures().join("positive");
     let r = run(&[
-        "scan", "fs", root.to_str().expect("utf-8 path"), "--format", "json", "--show-secrets", "--no-ignore",
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+        "--show-secrets",
+        "--no-ignore",
     ]);
     let v = json(&r);
     let secrets: Vec<String> = v["findings"]
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| f["secret"].as_str().expect("secret present with --show-secrets").to_string())
+        .map(|f| {
+            f["secret"]
+                .as_str()
+                .expect("secret present with --show-secrets")
+                .to_string()
+        })
         .collect();
-    assert!(secrets.len() >= 10, "expected many planted secrets, got {}", secrets.len());
+    assert!(
+        secrets.len() >= 10,
+        "expected many planted secrets, got {}",
+        secrets.len()
+    );
     secrets
 }
 
 #[test]
 fn finds_exactly_the_planted_secrets() {
     let root = fixtures().join("positive");
-    let r = run(&["scan", "fs", root.to_str().expect("utf-8"), "--format", "json"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);
     let got = locations(&json(&r), &root);
     let want = expected();
@@ -110,9 +131,21 @@ fn finds_exactly_the_planted_secrets() {
 #[test]
 fn negative_corpus_has_no_findings() {
     let root = fixtures().join("negative");
-    let r = run(&["scan", "fs", root.to_str().expect("utf-8"), "--format", "json", "--no-ignore"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "--no-ignore",
+    ]);
     let v = json(&r);
-    assert_eq!(v["findings"], Value::Array(vec![]), "false positives: {:#}", v["findings"]);
+    assert_eq!(
+        v["findings"],
+        Value::Array(vec![]),
+        "false positives: {:#}",
+        v["findings"]
+    );
     assert_eq!(r.code, 0);
     assert!(v["stats"]["blobs"].as_u64().expect("blobs") >= 10);
 }
@@ -134,7 +167,11 @@ fn default_outputs_never_contain_a_raw_secret() {
         assert_eq!(r.code, 1);
         let file = std::fs::read_to_string(out_path).unwrap_or_default();
         for s in &secrets {
-            for (what, text) in [("stdout", &r.stdout), ("stderr", &r.stderr), ("report file", &file)] {
+            for (what, text) in [
+                ("stdout", &r.stdout),
+                ("stderr", &r.stderr),
+                ("report file", &file),
+            ] {
                 assert!(
                     !text.contains(s.as_str()),
                     "{what} of {args:?} leaks a planted secret (redacted form {})",
@@ -149,14 +186,31 @@ fn default_outputs_never_contain_a_raw_secret() {
 fn show_secrets_prints_values() {
     let secrets = planted_secrets();
     let root = fixtures().join("positive");
-    let r = run(&["scan", "fs", root.to_str().expect("utf-8"), "--show-secrets"]);
-    assert!(secrets.iter().all(|s| r.stdout.contains(s.as_str())));
+    let r = run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8"),
+        "--show-secrets",
+    ]);
+    // Human output keeps one line per finding: control characters in a
+    // value (a PEM block's newlines) are shown as `?`.
+    for s in &secrets {
+        let shown: String = s.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+        assert!(r.stdout.contains(&shown), "value {} not shown", leakhound::report::finding::redact(s.as_bytes()));
+    }
 }
 
 #[test]
 fn json_shape_and_fingerprints() {
     let root = fixtures().join("positive");
-    let r = run(&["scan", "fs", root.to_str().expect("utf-8"), "--format", "json", "--show-secrets"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "--show-secrets",
+    ]);
     let v = json(&r);
     assert_eq!(v["version"], 1);
     for key in ["bytes", "blobs", "seconds"] {
@@ -171,7 +225,10 @@ fn json_shape_and_fingerprints() {
             leakhound::report::finding::fingerprint(secret.as_bytes())
         );
         let redacted = f["redacted"].as_str().expect("redacted");
-        assert!(redacted.ends_with(&format!("({})", secret.len())), "{redacted}");
+        assert!(
+            redacted.ends_with(&format!("({})", secret.len())),
+            "{redacted}"
+        );
         assert!(f["rule"]["name"].is_string());
     }
 }
@@ -181,7 +238,10 @@ fn human_output_is_grouped_by_file_and_printable() {
     let root = fixtures().join("positive");
     let r = run(&["scan", "fs", root.to_str().expect("utf-8")]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("app.bin"), "binary file's finding is listed");
+    assert!(
+        r.stdout.contains("app.bin"),
+        "binary file's finding is listed"
+    );
     assert!(
         r.stdout.chars().all(|c| c == '\n' || !c.is_control()),
         "no control characters or binary garbage in human output"
@@ -203,7 +263,11 @@ fn gitignore_is_honoured_unless_no_ignore() {
     let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
     std::fs::write(dir.path().join(".gitignore"), "ignored/\n").expect("write");
     std::fs::create_dir(dir.path().join("ignored")).expect("mkdir");
-    std::fs::write(dir.path().join("ignored/cfg.txt"), format!("token={token}\n")).expect("write");
+    std::fs::write(
+        dir.path().join("ignored/cfg.txt"),
+        format!("token={token}\n"),
+    )
+    .expect("write");
     let p = dir.path().to_str().expect("utf-8");
     let r = run(&["scan", "fs", p, "--format", "json"]);
     assert_eq!(r.code, 0, "ignored file is not scanned: {}", r.stdout);
@@ -219,7 +283,13 @@ fn git_directory_is_not_walked_but_dotfiles_are() {
     let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
     std::fs::write(dir.path().join(".git/config"), format!("x={token}\n")).expect("write");
     std::fs::write(dir.path().join(".hidden.env"), format!("T={token}\n")).expect("write");
-    let r = run(&["scan", "fs", dir.path().to_str().expect("utf-8"), "--format", "json"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     let v = json(&r);
     assert_eq!(v["findings"].as_array().expect("findings").len(), 1);
     assert!(v["findings"][0]["location"]["path"]
@@ -236,10 +306,22 @@ fn files_over_max_size_are_skipped_with_a_note() {
     big.push_str(&format!("t={token}\n"));
     std::fs::write(dir.path().join("big.txt"), &big).expect("write");
     let p = dir.path().to_str().expect("utf-8");
-    let r = run(&["scan", "fs", p, "--format", "json", "--max-file-size", "1KiB"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        p,
+        "--format",
+        "json",
+        "--max-file-size",
+        "1KiB",
+    ]);
     assert_eq!(r.code, 0);
     assert_eq!(json(&r)["stats"]["skipped"], 1);
-    assert!(r.stderr.contains("big.txt") && r.stderr.contains("max-file-size"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("big.txt") && r.stderr.contains("max-file-size"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains(token));
     let r = run(&["scan", "fs", p, "--format", "json"]);
     assert_eq!(r.code, 1);
@@ -251,7 +333,13 @@ fn identical_secrets_share_a_fingerprint_and_pairs_are_linked() {
     let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
     std::fs::write(dir.path().join("a.sh"), format!("export GH={token}\n")).expect("write");
     std::fs::write(dir.path().join("b.yml"), format!("gh: {token}\n")).expect("write");
-    let r = run(&["scan", "fs", dir.path().to_str().expect("utf-8"), "--format", "json"]);
+    let r = run(&[
+        "scan",
+        "fs",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     let v = json(&r);
     let fps: BTreeSet<&str> = v["findings"]
         .as_array()
@@ -268,13 +356,20 @@ fn exit_codes() {
     assert_eq!(run(&["scan", "fs", "/nonexistent/leakhound-root"]).code, 2);
     assert_eq!(run(&["scan", "fs", "--format", "nonsense"]).code, 2);
     let empty = tempfile::tempdir().expect("tempdir");
-    assert_eq!(run(&["scan", "fs", empty.path().to_str().expect("utf-8")]).code, 0);
+    assert_eq!(
+        run(&["scan", "fs", empty.path().to_str().expect("utf-8")]).code,
+        0
+    );
 }
 
 #[test]
 fn unreadable_root_error_names_the_path_only() {
     let r = run(&["scan", "fs", "/nonexistent/leakhound-root"]);
-    assert!(r.stderr.contains("/nonexistent/leakhound-root"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("/nonexistent/leakhound-root"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -299,7 +394,13 @@ fn extra_rules_directory_is_used() {
     std::fs::write(data.path().join("x.cfg"), "k = acme_k3j9x0q2m7vb\n").expect("write");
     let rules = dir.path().to_str().expect("utf-8");
     let r = run(&[
-        "scan", "fs", data.path().to_str().expect("utf-8"), "--rules", rules, "--format", "json",
+        "scan",
+        "fs",
+        data.path().to_str().expect("utf-8"),
+        "--rules",
+        rules,
+        "--format",
+        "json",
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(json(&r)["findings"][0]["rule"]["id"], "acme.token");
@@ -315,7 +416,10 @@ fn rules_list_and_check_builtin() {
     assert_eq!(r.code, 0);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(lines.len() >= 150, "{} rules listed", lines.len());
-    assert!(lines.iter().all(|l| l.split_whitespace().next().is_some_and(|id| id.contains('.'))));
+    assert!(lines.iter().all(|l| l
+        .split_whitespace()
+        .next()
+        .is_some_and(|id| id.contains('.'))));
     let r = run(&["rules", "check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
@@ -340,5 +444,9 @@ fn rules_check_reports_a_broken_example() {
     let r = run(&["rules", "check", dir.path().to_str().expect("utf-8")]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("example does not match"), "{}", r.stderr);
-    assert!(r.stderr.contains("negative example matches"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("negative example matches"),
+        "{}",
+        r.stderr
+    );
 }

