@@ -67,11 +67,16 @@ nonce signature certificate tls ssl oauth jwt scope grant refresh expiry
 """.split()
 
 # Weights: the security words are present but not dominant.
-_SENSITIVE = {"key": 3, "token": 2, "password": 1, "secret": 1, "credential": 1,
-              "hash": 2, "signature": 1, "oauth": 1, "jwt": 1}
-WEIGHTS = [(_SENSITIVE.get(w, 2)) for w in WORDS]
-import itertools as _it
-CUM = list(_it.accumulate(WEIGHTS))
+_SENSITIVE = {"key": 0.7, "token": 0.3, "password": 0.05, "secret": 0.03,
+              "credential": 0.05, "auth": 0.3, "hash": 1.0, "signature": 0.5,
+              "oauth": 0.1, "jwt": 0.1}
+CUM: list[float] = []
+
+
+def set_word_weights(rate: float) -> None:
+    import itertools
+    w = [(_SENSITIVE[x] * (rate if x != "key" else 1.0)) if x in _SENSITIVE else 2.0 for x in WORDS]
+    CUM[:] = list(itertools.accumulate(w))
 
 LANGS = ["py", "js", "ts", "go", "java", "yaml", "json", "md", "env"]
 LANG_FILE_WEIGHTS = [20, 11, 15, 12, 12, 9, 8, 8, 1]
@@ -124,6 +129,17 @@ class Words:
 # Snippet templates per language (each returns a multi-line string).
 # ---------------------------------------------------------------------------
 
+# How often code that handles tokens/passwords/secrets appears, relative to
+# neutral code (set by --keyword-rate; 1.0 gives densities a few times those
+# of general open-source library code, as in application code with auth).
+HEAVY = {"rate": 0.025}
+
+
+def pick(r: random.Random, n: int, heavy: list[int]) -> int:
+    w = [HEAVY["rate"] if i in heavy else 1.0 for i in range(n)]
+    return r.choices(range(n), w)[0]
+
+
 def test_pw(W: Words, lang: str) -> str:
     """A test-fixture password: almost always a reference, rarely a literal dummy."""
     r = W.rng.random()
@@ -139,7 +155,7 @@ def test_pw(W: Words, lang: str) -> str:
 
 def py_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(9)
+    k = pick(r, 9, [0, 2, 3, 5, 8])
     cls, fn, a, b = W.pascal(), W.snake(), W.snake(1), W.snake()
     if k == 0:
         return (f"class {cls}:\n"
@@ -219,7 +235,7 @@ def py_snippet(W: Words) -> str:
 
 def js_snippet(W: Words, ts: bool) -> str:
     r = W.rng
-    k = r.randrange(8)
+    k = pick(r, 8, [0, 1, 5, 6])
     fn, a, b, cls = W.camel(), W.camel(1), W.camel(), W.pascal()
     t = (lambda s: s) if ts else (lambda s: "")
     if k == 0:
@@ -274,7 +290,7 @@ def js_snippet(W: Words, ts: bool) -> str:
 
 def go_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(7)
+    k = pick(r, 7, [0, 1, 5])
     fn, a, b, typ = W.pascal(), W.camel(1), W.camel(), W.pascal()
     if k == 0:
         return (f"// {fn} {W.sentence().lower()}.\n"
@@ -318,7 +334,7 @@ def go_snippet(W: Words) -> str:
 
 def java_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(6)
+    k = pick(r, 6, [0, 1, 3])
     cls, fn, a = W.pascal(), W.camel(), W.camel(1)
     if k == 0:
         return (f"    /**\n     * {W.sentence()}.\n     */\n"
@@ -351,7 +367,7 @@ def java_snippet(W: Words) -> str:
 
 def yaml_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(5)
+    k = pick(r, 5, [0, 1, 2, 3])
     n = W.w() + "-" + W.w()
     if k == 0:
         return (f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {n}\n"
@@ -378,7 +394,7 @@ def yaml_snippet(W: Words) -> str:
 
 def json_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(4)
+    k = pick(r, 4, [1])
     if k == 0:  # lock-file entry: high-entropy but not secret
         name = f"{W.w()}-{W.w()}"
         return (f"    \"node_modules/{name}\": {{\n"
@@ -401,7 +417,7 @@ def json_snippet(W: Words) -> str:
 
 def md_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(4)
+    k = pick(r, 4, [1])
     if k == 0:
         return f"## {W.sentence(2, 5)}\n\n{W.sentence(10, 25)}. {W.sentence(8, 20)}.\n\n"
     if k == 1:
@@ -417,7 +433,7 @@ def md_snippet(W: Words) -> str:
 
 def env_snippet(W: Words) -> str:
     r = W.rng
-    k = r.randrange(3)
+    k = pick(r, 3, [2])
     if k == 0:
         return f"{W.upper()}={W.w()}\n{W.upper()}_PORT={r.randint(1024, 65000)}\n"
     if k == 1:
@@ -692,6 +708,9 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--manifest", help="manifest path (default OUT.manifest.json, outside the tree)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--keyword-rate", type=float, default=1.0,
+                    help="scale how often token/password/secret code appears (default 1.0; "
+                         "10 gives a keyword-dense stress tree)")
     ap.add_argument("--force", action="store_true", help="delete OUT first if it exists")
     args = ap.parse_args()
 
@@ -706,6 +725,8 @@ def main():
     os.makedirs(out)
 
     t0 = time.time()
+    HEAVY["rate"] = 0.025 * args.keyword_rate
+    set_word_weights(args.keyword_rate)
     pools = build_pools(args.seed)
     p = plan(args)
     n = args.files

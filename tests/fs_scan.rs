@@ -195,8 +195,15 @@ fn show_secrets_prints_values() {
     // Human output keeps one line per finding: control characters in a
     // value (a PEM block's newlines) are shown as `?`.
     for s in &secrets {
-        let shown: String = s.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
-        assert!(r.stdout.contains(&shown), "value {} not shown", leakhound::report::finding::redact(s.as_bytes()));
+        let shown: String = s
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        assert!(
+            r.stdout.contains(&shown),
+            "value {} not shown",
+            leakhound::report::finding::redact(s.as_bytes())
+        );
     }
 }
 

@@ -140,7 +140,7 @@ impl Engine {
         if !errors.is_empty() {
             return Err(EngineError::InvalidRules(errors));
         }
-        let prefilter = Prefilter::new(&rules)?;
+        let prefilter = Prefilter::new(&rules);
         let index: std::collections::HashMap<&str, u32> = rules
             .iter()
             .enumerate()
