@@ -18,6 +18,25 @@ impl Rng {
     }
 }
 
+/// Ordinary code with no credential vocabulary: most lines of a typical tree.
+const NEUTRAL: &[&str] = &[
+    "    for (int i = 0; i < items.size(); i++) { total += items.get(i).price(); }",
+    "        self.assertEqual(response.status_code, 200)",
+    "export function formatDate(d: Date): string { return d.toISOString(); }",
+    "    let mut buf = Vec::with_capacity(4096);",
+    "SELECT id, email, created_at FROM users WHERE id = $1;",
+    "    private static final Logger log = LoggerFactory.getLogger(Service.class);",
+    "  - name: Checkout\n    uses: actions/checkout@v4",
+    "func (s *Server) Handle(ctx context.Context, req *pb.Request) error {",
+    "        return Ok(Response::builder().status(404).body(Body::empty())?);",
+    "    if err != nil {\n        return fmt.Errorf(\"open %s: %w\", path, err)\n    }",
+    "  const [state, setState] = useState<boolean>(false);",
+    "# Compute the moving average over the window and plot it.",
+    "    result = [x * weight for x, weight in zip(values, weights)]",
+    "    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId></dependency>",
+];
+
+/// Lines that mention credentials without holding one.
 const LINES: &[&str] = &[
     "def get_token(self, request):",
     "    return self.session.get('user_id')",
@@ -47,7 +66,8 @@ const SECRETS: &[&str] = &[
     "stripe_key = \"sk_live_51HqLm2KZ7pQ9wXyT3vB8nR4c\"",
 ];
 
-fn corpus(bytes: usize, with_secrets: bool) -> Vec<u8> {
+/// `keyword_every`: one line in that many mentions credentials (1 = all).
+fn corpus(bytes: usize, keyword_every: u64, with_secrets: bool) -> Vec<u8> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = Vec::with_capacity(bytes + 256);
     let mut n = 0u64;
@@ -55,8 +75,10 @@ fn corpus(bytes: usize, with_secrets: bool) -> Vec<u8> {
         n += 1;
         let line = if with_secrets && n % 5000 == 0 {
             rng.pick(SECRETS)
-        } else {
+        } else if rng.next() % keyword_every == 0 {
             rng.pick(LINES)
+        } else {
+            rng.pick(NEUTRAL)
         };
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
@@ -68,8 +90,12 @@ fn bench_engine(c: &mut Criterion) {
     let engine = Engine::with_builtin(Vec::new()).expect("built-in rules are valid");
     engine.compile_all();
     let mut group = c.benchmark_group("engine");
-    for (name, with_secrets) in [("source-text", false), ("source-text-with-secrets", true)] {
-        let data = corpus(8 << 20, with_secrets);
+    for (name, keyword_every, with_secrets) in [
+        ("typical-source", 20, false),
+        ("typical-source-with-secrets", 20, true),
+        ("keyword-dense", 1, false),
+    ] {
+        let data = corpus(8 << 20, keyword_every, with_secrets);
         group.throughput(Throughput::Bytes(data.len() as u64));
         let mut scratch = Scratch::new();
         group.bench_function(name, |b| {

@@ -334,11 +334,10 @@ pub fn strict(value: &[u8]) -> Option<Reason> {
     if is_dotted_identifier(value) {
         return Some("code expression");
     }
-    if value.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
-        && value.len() < 24
-        && !value.iter().any(u8::is_ascii_digit)
-    {
-        // A lone word (`password = secret`, `token: bearer`) names, it does not hold.
+    if value.len() < 24 && is_word_shaped(value) {
+        // A lone word (`password = secret`, `token: bearer`, `changeMe`)
+        // names, it does not hold. Letters in irregular case
+        // (`oJKhInCWOhSAXn`) are not word-shaped and go on to the entropy test.
         return Some("plain word");
     }
     if is_identifier_like(value) {
@@ -626,6 +625,26 @@ fn decode_base64(v: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Letters and underscores shaped like words: `secret`, `SECRET`,
+/// `my_secret`, `changeMe`, `MyPassword`. In a camel-case part no two
+/// capitals touch, it does not end in a capital and at most a third of its
+/// letters are capitals; random letters (`oJKhInCWOhSAXn`) fail that.
+fn is_word_shaped(v: &[u8]) -> bool {
+    if v.is_empty() || !v.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return false;
+    }
+    v.split(|b| *b == b'_').all(|part| {
+        let caps = part.iter().filter(|b| b.is_ascii_uppercase()).count();
+        caps == 0
+            || caps == part.len()
+            || (!part
+                .windows(2)
+                .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+                && !part.last().is_some_and(u8::is_ascii_uppercase)
+                && caps * 3 <= part.len())
+    })
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
@@ -705,6 +724,28 @@ fn is_uuid(lower: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_shapes() {
+        for w in [
+            "secret",
+            "SECRET",
+            "my_secret",
+            "changeMe",
+            "MyPassword",
+            "Bearer",
+        ] {
+            assert!(is_word_shaped(w.as_bytes()), "{w}");
+        }
+        for w in [
+            "oJKhInCWOhSAXn",
+            "MsYFrPQLkfFevQTiy",
+            "aBcDeFgHi",
+            "hT9kq2Lm",
+        ] {
+            assert!(!is_word_shaped(w.as_bytes()), "{w}");
+        }
+    }
 
     #[test]
     fn placeholders_are_dismissed() {

@@ -32,8 +32,6 @@ const PAIR_DISTANCE: usize = 1024;
 pub enum EngineError {
     #[error("invalid rules:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     InvalidRules(Vec<ruleset::RuleError>),
-    #[error("cannot build keyword automaton: {0}")]
-    Prefilter(#[from] aho_corasick::BuildError),
 }
 
 struct CompiledRule {

@@ -24,6 +24,9 @@ const FOLD: u32 = 0x2020_2020;
 pub struct Prefilter {
     /// Lowercased keywords, indexed by pattern id.
     keywords: Vec<Box<[u8]>>,
+    /// Per keyword, its case-folded first (up to) four bytes and the mask
+    /// that selects them: a one-instruction test before the full compare.
+    heads: Vec<(u32, u32)>,
     bitmap: Box<[u64; SLOTS / 64]>,
     /// Keywords by hash slot, in CSR form: `ids[starts[s]..starts[s + 1]]`.
     starts: Box<[u32]>,
@@ -112,8 +115,16 @@ impl Prefilter {
             ids[fill[s] as usize] = u32::try_from(pi).expect("fewer than 2^32 keywords");
             fill[s] += 1;
         }
+        let heads = keywords
+            .iter()
+            .map(|k| {
+                let mask = if k.len() >= 4 { u32::MAX } else { 0x00FF_FFFF };
+                (folded_prefix(k) & mask, mask)
+            })
+            .collect();
         Prefilter {
             keywords,
+            heads,
             bitmap,
             starts: counts.into_boxed_slice(),
             ids: ids.into_boxed_slice(),
@@ -164,6 +175,10 @@ impl Prefilter {
         let mut report = |s: usize, long: bool| {
             let bucket = &self.ids[self.starts[s] as usize..self.starts[s + 1] as usize];
             for &pi in bucket {
+                let (head, mask) = self.heads[pi as usize];
+                if w & mask != head {
+                    continue;
+                }
                 let k = &self.keywords[pi as usize];
                 if (k.len() >= 4) == long
                     && rest.len() >= k.len()
