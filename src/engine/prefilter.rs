@@ -28,6 +28,12 @@ pub struct Prefilter {
     /// that selects them: a one-instruction test before the full compare.
     heads: Vec<(u32, u32)>,
     bitmap: Box<[u64; SLOTS / 64]>,
+    /// Second level, consulted only where the first one hits: per
+    /// four-byte slot, the shortest keyword length there (capped at 8), and
+    /// a bitmap of the hashed first that-many bytes of those keywords.
+    /// `interface` hits the slot of `facebook` but not this.
+    min_len: Box<[u8]>,
+    bitmap2: Box<[u64; SLOTS / 64]>,
     /// Keywords by hash slot, in CSR form: `ids[starts[s]..starts[s + 1]]`.
     starts: Box<[u32]>,
     ids: Box<[u32]>,
@@ -51,6 +57,22 @@ fn slot4(folded: u32) -> usize {
 #[inline(always)]
 fn slot3(folded: u32) -> usize {
     ((folded & 0x00FF_FFFF).wrapping_mul(0x85EB_CA77) >> (32 - BITMAP_BITS)) as usize
+}
+
+/// Hash of the first `len` (5 to 8) case-folded bytes, salted by `len`.
+#[inline(always)]
+fn slot8(head: u64, len: u8) -> usize {
+    ((head ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITMAP_BITS)) as usize
+}
+
+/// The first `len` (at most 8) bytes of `k`, case-folded, little-endian.
+#[inline(always)]
+fn folded_head(k: &[u8], len: usize) -> u64 {
+    let mut w = 0u64;
+    for (i, &b) in k.iter().take(len.min(8)).enumerate() {
+        w |= u64::from(b | 0x20) << (8 * i);
+    }
+    w
 }
 
 fn folded_prefix(k: &[u8]) -> u32 {
@@ -122,10 +144,23 @@ impl Prefilter {
                 (folded_prefix(k) & mask, mask)
             })
             .collect();
+        let mut min_len = vec![u8::MAX; SLOTS].into_boxed_slice();
+        for k in keywords.iter().filter(|k| k.len() >= 4) {
+            let s = slot4(folded_prefix(k));
+            min_len[s] = min_len[s].min(k.len().min(8) as u8);
+        }
+        let mut bitmap2 = Box::new([0u64; SLOTS / 64]);
+        for k in keywords.iter().filter(|k| k.len() >= 4) {
+            let m = min_len[slot4(folded_prefix(k))];
+            let t = slot8(folded_head(k, usize::from(m)), m);
+            bitmap2[t / 64] |= 1 << (t % 64);
+        }
         Prefilter {
             keywords,
             heads,
             bitmap,
+            min_len,
+            bitmap2,
             starts: counts.into_boxed_slice(),
             ids: ids.into_boxed_slice(),
             rules_of,
@@ -142,17 +177,23 @@ impl Prefilter {
     pub fn for_each_hit(&self, data: &[u8], mut f: impl FnMut(Hit)) {
         let n = data.len();
         let mut i = 0;
-        // Eight positions per step from one 16-byte read; no loop-carried
-        // state, so the tests of one step run in parallel.
-        while i + 16 <= n {
-            let lo = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes"));
-            let hi = u64::from_le_bytes(data[i + 8..i + 16].try_into().expect("8 bytes"));
-            let v =
-                (u128::from(lo) | u128::from(hi) << 64) | 0x2020_2020_2020_2020_2020_2020_2020_2020;
-            for j in 0..8 {
-                let w = (v >> (8 * j)) as u32;
-                if self.bit(slot4(w)) {
+        // Eight positions per step; no loop-carried state, so the tests of
+        // one step run in parallel.
+        const FOLD64: u64 = 0x2020_2020_2020_2020;
+        while i + 12 <= n {
+            // Positions i..i+4 from bytes i..i+8, positions i+4..i+8 from
+            // bytes i+4..i+12: plain 64-bit shifts, no 128-bit arithmetic.
+            let lo = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes")) | FOLD64;
+            let mid =
+                u64::from_le_bytes(data[i + 4..i + 12].try_into().expect("8 bytes")) | FOLD64;
+            for j in 0..4 {
+                if self.bit(slot4((lo >> (8 * j)) as u32)) {
                     self.confirm(data, i + j, &mut f);
+                }
+            }
+            for j in 0..4 {
+                if self.bit(slot4((mid >> (8 * j)) as u32)) {
+                    self.confirm(data, i + 4 + j, &mut f);
                 }
             }
             i += 8;
@@ -193,7 +234,15 @@ impl Prefilter {
             }
         };
         if rest.len() >= 4 {
-            report(slot4(w), true);
+            let s = slot4(w);
+            let m = self.min_len[s];
+            let second_level_rejects = m > 4 && usize::from(m) <= rest.len() && {
+                let t = slot8(folded_head(rest, usize::from(m)), m);
+                self.bitmap2[t / 64] & (1 << (t % 64)) == 0
+            };
+            if !second_level_rejects {
+                report(s, true);
+            }
         }
         report(slot3(w), false);
     }
