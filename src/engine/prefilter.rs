@@ -184,8 +184,7 @@ impl Prefilter {
             // Positions i..i+4 from bytes i..i+8, positions i+4..i+8 from
             // bytes i+4..i+12: plain 64-bit shifts, no 128-bit arithmetic.
             let lo = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes")) | FOLD64;
-            let mid =
-                u64::from_le_bytes(data[i + 4..i + 12].try_into().expect("8 bytes")) | FOLD64;
+            let mid = u64::from_le_bytes(data[i + 4..i + 12].try_into().expect("8 bytes")) | FOLD64;
             for j in 0..4 {
                 if self.bit(slot4((lo >> (8 * j)) as u32)) {
                     self.confirm(data, i + j, &mut f);
