@@ -33,6 +33,30 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan fs\n  leakhound scan fs src/ config/ --format json --output report.json\n  leakhound scan fs . --no-ignore --max-file-size 200MiB"
     )]
     Fs(FsArgs),
+    /// Scan a git repository: every blob in every ref's history (once each), commit messages,
+    /// the staged index, or what a commit range adds.
+    #[command(
+        after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0"
+    )]
+    Git(GitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// A work tree (or a directory inside one) or a bare repository.
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Scan only what the index would commit (staged changes against HEAD).
+    #[arg(long, conflicts_with_all = ["since", "range"])]
+    pub staged: bool,
+    /// Scan only what commits after REV add (same as --range REV..HEAD).
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// Scan only what commits reachable from B but not from A add.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

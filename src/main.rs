@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
 use leakhound::report::{self, Report};
 use leakhound::scan::{self, ScanOptions};
+use leakhound::source::git::{GitMode, GitOptions};
 use leakhound::source::{self, fs::FsOptions, Warning};
 
 fn main() -> ExitCode {
@@ -45,6 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
+        Command::Scan(ScanCommand::Git(args)) => scan_git(args),
     }
 }
 
@@ -99,6 +101,44 @@ fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
         source::fs::scan(&opts, sink)
     })?;
+    write_report(&report, &args.common)?;
+    Ok(exit_code(&report))
+}
+
+fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
+    let mode = if args.staged {
+        GitMode::Staged
+    } else if let Some(rev) = args.since {
+        GitMode::Range {
+            from: rev,
+            to: "HEAD".to_string(),
+        }
+    } else if let Some(range) = &args.range {
+        GitMode::parse_range(range)?
+    } else {
+        GitMode::History
+    };
+    let engine = build_engine(&args.common.rules)?;
+    let opts = GitOptions {
+        repo: args.repo,
+        mode,
+        threads: threads(&args.common),
+    };
+    let scan_opts = ScanOptions {
+        show_secrets: args.common.show_secrets,
+        progress: progress_bar(&args.common),
+    };
+    let mut summary = None;
+    let report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+        summary = Some(source::git::scan(&opts, sink)?);
+        Ok::<_, source::git::GitError>(())
+    })?;
+    if summary.is_some_and(|s| s.shallow) {
+        eprintln!(
+            "note: {} is a shallow clone: history beyond its boundary was not scanned",
+            opts.repo.display()
+        );
+    }
     write_report(&report, &args.common)?;
     Ok(exit_code(&report))
 }

@@ -1,6 +1,7 @@
 //! The scan driver: connects a source to the engine and collects findings
 //! into a report. The only place that knows both sides of the pipeline.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -42,6 +43,7 @@ pub fn run<E>(
         blobs: AtomicU64::new(0),
         skipped: AtomicU64::new(0),
         errors: AtomicU64::new(0),
+        secrets: Mutex::new(BTreeSet::new()),
     };
     source(&collector)?;
     if let Some(p) = &opts.progress {
@@ -54,10 +56,23 @@ pub fn run<E>(
         skipped: collector.skipped.load(Ordering::Relaxed),
         errors: collector.errors.load(Ordering::Relaxed),
     };
-    let findings = collector
+    let mut findings = collector
         .findings
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let secrets = collector
+        .secrets
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Only git origins carry free text that people write (summaries).
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.location.origin.commit().is_some())
+    {
+        for (secret, redacted) in &secrets {
+            f.location.origin.scrub(secret, redacted);
+        }
+    }
     Ok(Report::new(findings, stats))
 }
 
@@ -70,6 +85,9 @@ struct Collector<'a> {
     blobs: AtomicU64,
     skipped: AtomicU64,
     errors: AtomicU64,
+    /// Raw values found in this run, with their redacted form, kept only in
+    /// memory to scrub origins' free text (see `Origin::scrub`).
+    secrets: Mutex<BTreeSet<(String, String)>>,
 }
 
 impl Sink for Collector<'_> {
@@ -98,6 +116,17 @@ struct EngineWorker<'a> {
 
 impl Worker for EngineWorker<'_> {
     fn blob(&mut self, origin: &Origin, data: &[u8]) {
+        self.scan(data, &mut || vec![origin.clone()]);
+    }
+
+    fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
+        self.scan(data, origins);
+    }
+}
+
+impl EngineWorker<'_> {
+    /// Scans `data` once and reports its findings at each origin.
+    fn scan(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
         let c = self.collector;
         c.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         c.blobs.fetch_add(1, Ordering::Relaxed);
@@ -108,11 +137,15 @@ impl Worker for EngineWorker<'_> {
         if matches.is_empty() {
             return;
         }
+        let origins = origins();
+        let Some((first, rest)) = origins.split_first() else {
+            return;
+        };
         let mut found: Vec<Finding> = matches
             .iter()
             .map(|m| {
                 let location = Location {
-                    origin: origin.clone(),
+                    origin: first.clone(),
                     line: m.line,
                     column: m.column,
                 };
@@ -128,6 +161,26 @@ impl Worker for EngineWorker<'_> {
         for (i, m) in matches.iter().enumerate() {
             if let Some(j) = m.pair {
                 found[i].paired_with = Some(found[j].fingerprint.clone());
+            }
+        }
+        // Same bytes, same findings: only the origin differs.
+        let per_origin = found.len();
+        for origin in rest {
+            for i in 0..per_origin {
+                let mut copy = found[i].clone();
+                copy.location.origin = origin.clone();
+                found.push(copy);
+            }
+        }
+        if !c.opts.show_secrets {
+            let mut secrets = c
+                .secrets
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (m, f) in matches.iter().zip(&found) {
+                if let Ok(text) = std::str::from_utf8(&data[m.secret.clone()]) {
+                    secrets.insert((text.to_string(), f.redacted.clone()));
+                }
             }
         }
         c.findings

@@ -3,7 +3,10 @@
 
 use std::io::Write;
 
-use super::Report;
+use std::collections::HashMap;
+
+use super::{Finding, Report};
+use crate::source::Origin;
 
 pub struct Style {
     pub color: bool,
@@ -20,33 +23,45 @@ impl Style {
 }
 
 pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut current: Option<&str> = None;
-    let mut files = 0;
+    // Group by where the findings are (a file; a commit and path for git),
+    // in the report's order of first appearance: two commits touching one
+    // path stay two groups even when their lines interleave.
+    let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     for f in &report.findings {
-        let path = f.location.origin.path();
-        if current != Some(path) {
-            if current.is_some() {
-                writeln!(out)?;
-            }
-            writeln!(out, "{}", style.paint("1;4", &printable(path)))?;
-            current = Some(path);
-            files += 1;
+        let key = f.location.origin.to_string();
+        let i = *group_of.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(f);
+    }
+    let files = groups.len();
+    for (i, (header, findings)) in groups.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
         }
-        let shown = f
-            .secret
-            .as_deref()
-            .map(printable)
-            .unwrap_or_else(|| f.redacted.clone());
-        writeln!(
-            out,
-            "  {:>5}:{:<4} {} {} {}  {}",
-            f.location.line,
-            f.location.column,
-            style.paint("1;31", &f.rule.name),
-            style.paint("2", &format!("[{}]", f.rule.id)),
-            shown,
-            style.paint("2", &format!("fp:{}", &f.fingerprint[..12])),
-        )?;
+        writeln!(out, "{}", style.paint("1;4", &printable(header)))?;
+        if let Some(detail) = findings.first().and_then(|f| detail(&f.location.origin)) {
+            writeln!(out, "  {}", style.paint("2", &printable(&detail)))?;
+        }
+        for f in findings {
+            let shown = f
+                .secret
+                .as_deref()
+                .map(printable)
+                .unwrap_or_else(|| f.redacted.clone());
+            writeln!(
+                out,
+                "  {:>5}:{:<4} {} {} {}  {}",
+                f.location.line,
+                f.location.column,
+                style.paint("1;31", &f.rule.name),
+                style.paint("2", &format!("[{}]", f.rule.id)),
+                shown,
+                style.paint("2", &format!("fp:{}", &f.fingerprint[..12])),
+            )?;
+        }
     }
     if !report.findings.is_empty() {
         writeln!(out)?;
@@ -78,6 +93,21 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         "1;33"
     };
     writeln!(out, "{}", style.paint(code, &summary))
+}
+
+/// Who introduced a git finding, and where else its blob appears.
+fn detail(origin: &Origin) -> Option<String> {
+    let c = origin.commit()?;
+    let mut line = format!(
+        "commit {} by {} <{}> on {}: {}",
+        c.commit, c.author, c.email, c.date, c.summary
+    );
+    if let Origin::Git { occurrences, .. } = origin {
+        if *occurrences > 1 {
+            line.push_str(&format!(" (blob added or changed {occurrences} times)"));
+        }
+    }
+    Some(line)
 }
 
 /// Paths and values may hold control characters; never let them drive the

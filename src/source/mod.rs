@@ -2,6 +2,7 @@
 //! pairs to a [`Sink`]. Adapters never call the engine themselves.
 
 pub mod fs;
+pub mod git;
 
 use std::fmt;
 
@@ -15,7 +16,49 @@ pub enum Origin {
     /// A file on disk.
     #[serde(rename = "fs")]
     File { path: String },
+    /// A blob in git history, at the path and commit that first introduced it.
+    #[serde(rename = "git")]
+    Git {
+        path: String,
+        #[serde(flatten)]
+        commit: CommitInfo,
+        /// How many (commit, path) pairs add or modify this same blob.
+        occurrences: u64,
+    },
+    /// A commit's message.
+    #[serde(rename = "git-commit-message")]
+    GitCommitMessage {
+        #[serde(flatten)]
+        commit: CommitInfo,
+    },
+    /// A blob staged in the index (what the next commit would add).
+    #[serde(rename = "git-staged")]
+    GitStaged { path: String },
 }
+
+/// The commit a git finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full hex object id.
+    pub commit: String,
+    /// Author name.
+    pub author: String,
+    pub email: String,
+    /// Author date, ISO-8601 with the author's offset.
+    pub date: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+impl CommitInfo {
+    /// The abbreviated id shown to people.
+    pub fn short_id(&self) -> &str {
+        self.commit.get(..12).unwrap_or(&self.commit)
+    }
+}
+
+/// What `Origin::path` returns for a commit message.
+pub const COMMIT_MESSAGE_PATH: &str = "commit-message";
 
 impl Origin {
     pub fn file(path: &std::path::Path) -> Self {
@@ -27,8 +70,45 @@ impl Origin {
     /// The file path findings are grouped and sorted by.
     pub fn path(&self) -> &str {
         match self {
-            Origin::File { path } => path,
+            Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
+            Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
         }
+    }
+
+    /// The commit, for origins in git history.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        match self {
+            Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
+            Origin::File { .. } | Origin::GitStaged { .. } => None,
+        }
+    }
+
+    /// Replaces `secret` wherever it appears in the origin's free text (a
+    /// commit summary, an author field, a path) with `replacement`: a token
+    /// pasted into a commit message must not come back through the summary
+    /// of every finding in that commit.
+    pub fn scrub(&mut self, secret: &str, replacement: &str) {
+        let fix = |s: &mut String| {
+            if s.contains(secret) {
+                *s = s.replace(secret, replacement);
+            }
+        };
+        match self {
+            Origin::File { path } | Origin::GitStaged { path } => fix(path),
+            Origin::Git { path, commit, .. } => {
+                fix(path);
+                commit.scrub(&fix);
+            }
+            Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+        }
+    }
+}
+
+impl CommitInfo {
+    fn scrub(&mut self, fix: &dyn Fn(&mut String)) {
+        fix(&mut self.author);
+        fix(&mut self.email);
+        fix(&mut self.summary);
     }
 }
 
@@ -36,6 +116,11 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::File { path } => f.write_str(path),
+            Origin::Git { path, commit, .. } => write!(f, "{}:{path}", commit.short_id()),
+            Origin::GitCommitMessage { commit } => {
+                write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
+            }
+            Origin::GitStaged { path } => write!(f, "{path} (staged)"),
         }
     }
 }
@@ -57,6 +142,11 @@ impl fmt::Display for Warning {
 /// A per-thread consumer of blobs; holds that thread's scratch buffers.
 pub trait Worker {
     fn blob(&mut self, origin: &Origin, data: &[u8]);
+    /// One blob known at several places (a git blob at several paths):
+    /// scanned once, each finding reported at every origin. `origins` is
+    /// called only when the blob has findings, so sources need not build
+    /// origins for the (many) clean blobs.
+    fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>);
 }
 
 /// Receives what sources produce. Shared by all source threads; each

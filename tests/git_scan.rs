@@ -1,0 +1,561 @@
+//! End-to-end tests of `leakhound scan git` through the real binary, on
+//! repositories built with the `git` CLI in temporary directories.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_leakhound"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = bin().args(args).output().expect("run leakhound");
+    Run {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", r.stdout))
+}
+
+/// A GitHub classic token the built-in rules find: `ghp_` and 36
+/// alphanumerics from a small deterministic generator (no placeholders).
+fn token(seed: &str) -> String {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes() {
+        x = (x ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut out = String::from("ghp_");
+    for _ in 0..36 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push(ALNUM[(x % ALNUM.len() as u64) as usize] as char);
+    }
+    out
+}
+
+fn fingerprint(secret: &str) -> String {
+    leakhound::report::finding::fingerprint(secret.as_bytes())
+}
+
+/// A scratch repository driven by the `git` CLI with fixed identities and
+/// dates, one minute apart per commit, isolated from the user's config.
+struct Repo {
+    dir: TempDir,
+    clock: u64,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("tempdir"),
+            clock: 0,
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "gc.auto", "0"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn root(&self) -> &str {
+        self.path().to_str().expect("utf-8 temp path")
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let date = format!("{} +0100", 1_700_000_000 + self.clock * 60);
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+            .env("GIT_AUTHOR_EMAIL", "ada@analytical.engine")
+            .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+            .env("GIT_COMMITTER_EMAIL", "ada@analytical.engine")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let p = self.path().join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+
+    /// Stages everything and commits; returns the new commit id.
+    fn commit(&mut self, message: &str) -> String {
+        self.clock += 1;
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    fn scan(&self, extra: &[&str]) -> (Run, Value) {
+        let mut args = vec!["scan", "git", self.root(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let r = run(&args);
+        let v = json(&r);
+        (r, v)
+    }
+}
+
+fn findings(v: &Value) -> &Vec<Value> {
+    v["findings"].as_array().expect("findings array")
+}
+
+/// Findings of one secret, as (source, path, commit, line, column).
+fn locations_of(v: &Value, secret: &str) -> Vec<(String, String, String, u64, u64)> {
+    let fp = fingerprint(secret);
+    let mut out: Vec<_> = findings(v)
+        .iter()
+        .filter(|f| f["fingerprint"] == fp.as_str())
+        .map(|f| {
+            let l = &f["location"];
+            (
+                l["source"].as_str().unwrap_or_default().to_string(),
+                l["path"].as_str().unwrap_or_default().to_string(),
+                l["commit"].as_str().unwrap_or_default().to_string(),
+                l["line"].as_u64().expect("line"),
+                l["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn assert_no_raw(r: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!r.stdout.contains(s), "raw secret in stdout: {}", r.stdout);
+        assert!(!r.stderr.contains(s), "raw secret in stderr: {}", r.stderr);
+    }
+}
+
+fn git_loc(path: &str, commit: &str, line: u64, column: u64) -> (String, String, String, u64, u64) {
+    ("git".into(), path.into(), commit.into(), line, column)
+}
+
+#[test]
+fn secret_added_then_removed_is_found_with_its_commit() {
+    let mut repo = Repo::new();
+    let secret = token("added-then-removed");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo.write(
+        "config/app.env",
+        &format!("DEBUG=1\nGITHUB_TOKEN={secret}\n"),
+    );
+    let added = repo.commit("add app config");
+    std::fs::remove_file(repo.path().join("config/app.env")).expect("rm");
+    repo.commit("remove app config");
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("config/app.env", &added, 2, 14)]
+    );
+    let loc = &findings(&v)[0]["location"];
+    assert_eq!(loc["author"], "Ada Lovelace");
+    assert_eq!(loc["email"], "ada@analytical.engine");
+    assert_eq!(loc["summary"], "add app config");
+    assert_eq!(loc["occurrences"], 1);
+    // Commit two of the fixed clock: 1_700_000_120 is 22:15:20 UTC.
+    assert_eq!(loc["date"], "2023-11-14T23:15:20+01:00");
+    assert_no_raw(&r, &[&secret]);
+
+    // The human format names the commit and path, never the value.
+    let human = run(&["scan", "git", repo.root()]);
+    assert_eq!(human.code, 1);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("{}:config/app.env", &added[..12])),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("add app config"), "{}", human.stdout);
+    assert_no_raw(&human, &[&secret]);
+}
+
+#[test]
+fn clean_history_exits_zero() {
+    let mut repo = Repo::new();
+    repo.write("src/main.rs", "fn main() {}\n");
+    repo.commit("initial");
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(findings(&v).is_empty());
+    assert_eq!(v["stats"]["errors"], 0);
+}
+
+#[test]
+fn secret_on_an_unmerged_branch() {
+    let mut repo = Repo::new();
+    let secret = token("unmerged-branch");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo.git(&["checkout", "-q", "-b", "feature/deploy"]);
+    repo.write("deploy.sh", &format!("export GH={secret}\n"));
+    let on_branch = repo.commit("deploy script");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("README.md", "hello again\n");
+    repo.commit("main moves on");
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("deploy.sh", &on_branch, 1, 11)]
+    );
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn secret_only_in_an_annotated_tag() {
+    let mut repo = Repo::new();
+    let secret = token("tag-only");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.write("release.cfg", &format!("token: {secret}\n"));
+    let tagged = repo.commit("release build");
+    repo.git(&["tag", "-a", "v1.0.0", "-m", "release 1.0.0"]);
+    repo.git(&["checkout", "-q", "main"]);
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("release.cfg", &tagged, 1, 8)]
+    );
+}
+
+#[test]
+fn secret_only_in_a_commit_message() {
+    let mut repo = Repo::new();
+    let secret = token("commit-message");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo.write("README.md", "hello world\n");
+    let pasted = repo.commit(&format!("fix CI auth {secret}\n\nsecond line"));
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found: Vec<&Value> = findings(&v)
+        .iter()
+        .filter(|f| f["fingerprint"] == fingerprint(&secret).as_str())
+        .collect();
+    assert_eq!(found.len(), 1, "{v:#}");
+    let loc = &found[0]["location"];
+    assert_eq!(loc["source"], "git-commit-message");
+    assert_eq!(loc["commit"], pasted.as_str());
+    assert_eq!(
+        (loc["line"].as_u64(), loc["column"].as_u64()),
+        (Some(1), Some(13))
+    );
+    // The summary quotes the secret: it comes back redacted.
+    assert_eq!(loc["summary"], "fix CI auth ghp_…(40)");
+    assert_no_raw(&r, &[&secret]);
+    let human = run(&["scan", "git", repo.root()]);
+    assert!(human.stdout.contains("commit-message"), "{}", human.stdout);
+    assert_no_raw(&human, &[&secret]);
+}
+
+#[test]
+fn secrets_only_in_stashes_including_older_ones() {
+    let mut repo = Repo::new();
+    let first = token("stash-one");
+    let second = token("stash-two");
+    repo.write("settings.ini", "[auth]\n");
+    repo.commit("initial");
+    repo.write("settings.ini", &format!("[auth]\ntoken = {first}\n"));
+    repo.git(&["stash", "-q"]);
+    repo.write("settings.ini", &format!("[auth]\nkey = {second}\n"));
+    repo.git(&["stash", "-q"]);
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for (secret, column) in [(&first, 9), (&second, 7)] {
+        let locs = locations_of(&v, secret);
+        assert!(!locs.is_empty(), "stashed secret not found: {v:#}");
+        for (source, path, commit, line, col) in locs {
+            assert_eq!(
+                (source.as_str(), path.as_str(), line, col),
+                ("git", "settings.ini", 2, column)
+            );
+            assert_eq!(commit.len(), 40);
+        }
+    }
+    assert_no_raw(&r, &[&first, &second]);
+}
+
+#[test]
+fn one_blob_in_fifty_commits_and_three_paths_is_one_finding_per_path() {
+    let mut repo = Repo::new();
+    let secret = token("fifty-commits");
+    let content = format!("# service credentials\nGITHUB_TOKEN={secret}\n");
+    repo.write("a.env", &content);
+    let first = repo.commit("commit 1");
+    let mut at_b = String::new();
+    let mut at_c = String::new();
+    for n in 2..=50 {
+        repo.write("counter.txt", &format!("{n}\n"));
+        match n {
+            20 => repo.write("deploy/b.env", &content),
+            35 => repo.write("c.env", &content),
+            // Removed and re-added at the same path: still one location,
+            // introduced by commit 1.
+            40 => std::fs::remove_file(repo.path().join("a.env")).expect("rm"),
+            41 => repo.write("a.env", &content),
+            _ => {}
+        }
+        let id = repo.commit(&format!("commit {n}"));
+        match n {
+            20 => at_b = id,
+            35 => at_c = id,
+            _ => {}
+        }
+    }
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut expected = vec![
+        git_loc("a.env", &first, 2, 14),
+        git_loc("deploy/b.env", &at_b, 2, 14),
+        git_loc("c.env", &at_c, 2, 14),
+    ];
+    expected.sort();
+    assert_eq!(locations_of(&v, &secret), expected);
+    for f in findings(&v) {
+        // a.env twice, deploy/b.env and c.env once each.
+        assert_eq!(f["location"]["occurrences"], 4, "{f:#}");
+    }
+    assert_eq!(findings(&v).len(), 3, "{v:#}");
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn staged_on_a_first_commit() {
+    let repo = Repo::new();
+    let staged = token("staged-first");
+    let unstaged = token("unstaged-first");
+    repo.write("src/config.py", &format!("TOKEN = \"{staged}\"\n"));
+    repo.write("notes.txt", "nothing here\n");
+    repo.git(&["add", "src/config.py", "notes.txt"]);
+    repo.write("scratch.txt", &format!("{unstaged}\n"));
+
+    let (r, v) = repo.scan(&["--staged"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &staged),
+        vec![(
+            "git-staged".into(),
+            "src/config.py".into(),
+            String::new(),
+            1,
+            10
+        )]
+    );
+    assert!(locations_of(&v, &unstaged).is_empty(), "{v:#}");
+    assert_eq!(findings(&v).len(), 1);
+    assert_no_raw(&r, &[&staged, &unstaged]);
+}
+
+#[test]
+fn staged_on_a_later_commit_is_only_the_staged_change() {
+    let mut repo = Repo::new();
+    let committed = token("staged-committed");
+    let staged = token("staged-later");
+    let unstaged = token("staged-unstaged");
+    repo.write("old.env", &format!("A={committed}\n"));
+    repo.write("app/settings.toml", "debug = false\n");
+    repo.write("app/deep/x.txt", "x\n");
+    repo.commit("initial");
+    repo.write(
+        "app/settings.toml",
+        &format!("debug = false\ntoken = \"{staged}\"\n"),
+    );
+    repo.git(&["add", "app/settings.toml"]);
+    // Changed after staging: the work tree is not what would be committed.
+    repo.write(
+        "app/settings.toml",
+        &format!("debug = false\ntoken = \"{staged}\"\nother = \"{unstaged}\"\n"),
+    );
+    repo.write("loose.txt", &format!("{unstaged}\n"));
+
+    let (r, v) = repo.scan(&["--staged"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &staged),
+        vec![(
+            "git-staged".into(),
+            "app/settings.toml".into(),
+            String::new(),
+            2,
+            10
+        )]
+    );
+    assert_eq!(findings(&v).len(), 1, "{v:#}");
+
+    // Nothing staged: nothing found, whatever history holds.
+    repo.git(&["reset", "-q"]);
+    let (r, v) = repo.scan(&["--staged"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(findings(&v).is_empty());
+}
+
+#[test]
+fn range_scan_excludes_secrets_introduced_before_it() {
+    let mut repo = Repo::new();
+    let before = token("range-before");
+    let inside = token("range-inside");
+    repo.write("old.env", &format!("T={before}\n"));
+    let base = repo.commit("old secret");
+    repo.write("README.md", "hello\n");
+    repo.commit("docs");
+    repo.write("new.env", &format!("T={inside}\n"));
+    let added = repo.commit("new secret");
+    repo.write("README.md", "hello again\n");
+    repo.commit("more docs");
+
+    for args in [
+        vec!["--range".to_string(), format!("{base}..main")],
+        vec!["--since".to_string(), base.clone()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (r, v) = repo.scan(&args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(
+            locations_of(&v, &inside),
+            vec![git_loc("new.env", &added, 1, 3)]
+        );
+        assert!(locations_of(&v, &before).is_empty(), "{v:#}");
+    }
+    // A range with nothing new finds nothing.
+    let (r, v) = repo.scan(&["--range", "HEAD..HEAD"]);
+    assert_eq!(r.code, 0);
+    assert!(findings(&v).is_empty());
+    // Bad ranges and revisions are errors, not empty scans.
+    assert_eq!(
+        run(&["scan", "git", repo.root(), "--range", "main"]).code,
+        2
+    );
+    assert_eq!(
+        run(&["scan", "git", repo.root(), "--since", "no-such-rev"]).code,
+        2
+    );
+}
+
+#[test]
+fn a_missing_object_is_a_warning_and_the_rest_is_scanned() {
+    let mut repo = Repo::new();
+    let secret = token("missing-object");
+    repo.write("keep.env", &format!("T={secret}\n"));
+    repo.write("lost.txt", "this blob will be deleted\n");
+    repo.commit("initial");
+    let lost = repo.git(&["rev-parse", "HEAD:lost.txt"]);
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&lost[..2])
+        .join(&lost[2..]);
+    std::fs::remove_file(&object).expect("remove loose object");
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&lost), "{}", r.stderr);
+    assert!(v["stats"]["errors"].as_u64() >= Some(1), "{v:#}");
+    assert_eq!(locations_of(&v, &secret).len(), 1);
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn bare_repositories_scan_and_refuse_staged() {
+    let mut repo = Repo::new();
+    let secret = token("bare-repo");
+    repo.write("a.env", &format!("T={secret}\n"));
+    let id = repo.commit("initial");
+    let bare = tempfile::tempdir().expect("tempdir");
+    let bare_path = bare.path().join("r.git");
+    let out = Command::new("git")
+        .args(["clone", "-q", "--bare", repo.root()])
+        .arg(&bare_path)
+        .output()
+        .expect("clone");
+    assert!(out.status.success());
+    let path = bare_path.to_str().expect("utf-8");
+    let r = run(&["scan", "git", path, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&json(&r), &secret),
+        vec![git_loc("a.env", &id, 1, 3)]
+    );
+    assert_eq!(run(&["scan", "git", path, "--staged"]).code, 2);
+}
+
+#[test]
+fn shallow_clones_say_so() {
+    let mut repo = Repo::new();
+    let old = token("shallow-old");
+    let new = token("shallow-new");
+    repo.write("a.env", &format!("T={old}\n"));
+    repo.commit("old");
+    repo.write("a.env", &format!("T={new}\n"));
+    repo.commit("new");
+    let clone = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", repo.root());
+    let out = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(clone.path().join("c"))
+        .output()
+        .expect("clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = clone.path().join("c");
+    let r = run(&[
+        "scan",
+        "git",
+        path.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("shallow"), "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(locations_of(&v, &new).len(), 1);
+    assert!(locations_of(&v, &old).is_empty());
+    assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
+}
