@@ -1,38 +1,15 @@
 //! End-to-end tests of `leakhound scan fs` through the real binary.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{json, run, token};
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_leakhound"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = bin().args(args).output().expect("run leakhound");
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fs")
-}
-
-fn json(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", r.stdout))
 }
 
 /// `(path relative to root, line, column, rule id)` of every finding.
@@ -267,7 +244,7 @@ fn human_output_is_grouped_by_file_and_printable() {
 #[test]
 fn gitignore_is_honoured_unless_no_ignore() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
+    let token = token("fs");
     std::fs::write(dir.path().join(".gitignore"), "ignored/\n").expect("write");
     std::fs::create_dir(dir.path().join("ignored")).expect("mkdir");
     std::fs::write(
@@ -287,7 +264,7 @@ fn gitignore_is_honoured_unless_no_ignore() {
 fn git_directory_is_not_walked_but_dotfiles_are() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join(".git")).expect("mkdir");
-    let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
+    let token = token("fs");
     std::fs::write(dir.path().join(".git/config"), format!("x={token}\n")).expect("write");
     std::fs::write(dir.path().join(".hidden.env"), format!("T={token}\n")).expect("write");
     let r = run(&[
@@ -308,7 +285,7 @@ fn git_directory_is_not_walked_but_dotfiles_are() {
 #[test]
 fn files_over_max_size_are_skipped_with_a_note() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
+    let token = token("fs");
     let mut big = "lorem ipsum dolor\n".repeat(200);
     big.push_str(&format!("t={token}\n"));
     std::fs::write(dir.path().join("big.txt"), &big).expect("write");
@@ -329,7 +306,7 @@ fn files_over_max_size_are_skipped_with_a_note() {
         "{}",
         r.stderr
     );
-    assert!(!r.stderr.contains(token));
+    assert!(!r.stderr.contains(&token));
     let r = run(&["scan", "fs", p, "--format", "json"]);
     assert_eq!(r.code, 1);
 }
@@ -337,7 +314,7 @@ fn files_over_max_size_are_skipped_with_a_note() {
 #[test]
 fn identical_secrets_share_a_fingerprint_and_pairs_are_linked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let token = "ghp_Zq3RvLm8TnW2xKp5YbC7dF9hJ4sA6gE1uI0o";
+    let token = token("fs");
     std::fs::write(dir.path().join("a.sh"), format!("export GH={token}\n")).expect("write");
     std::fs::write(dir.path().join("b.yml"), format!("gh: {token}\n")).expect("write");
     let r = run(&[

@@ -1,54 +1,14 @@
 //! End-to-end tests of `leakhound scan git` through the real binary, on
 //! repositories built with the `git` CLI in temporary directories.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::{json, run, token, Run};
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_leakhound"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = bin().args(args).output().expect("run leakhound");
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn json(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", r.stdout))
-}
-
-/// A GitHub classic token the built-in rules find: `ghp_` and 36
-/// alphanumerics from a small deterministic generator (no placeholders).
-fn token(seed: &str) -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut x: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes() {
-        x = (x ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut out = String::from("ghp_");
-    for _ in 0..36 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.push(ALNUM[(x % ALNUM.len() as u64) as usize] as char);
-    }
-    out
-}
 
 fn fingerprint(secret: &str) -> String {
     leakhound::report::finding::fingerprint(secret.as_bytes())
