@@ -230,14 +230,24 @@ impl Engine {
         if scratch.open.len() != self.rules.len() {
             scratch.open = vec![CLOSED; self.rules.len()];
         }
-        // Hits arrive in order of their end; each rule keeps one open window
-        // that grows while hits overlap it, so dense keywords cost one window
-        // per region instead of one per hit.
+        // Hits arrive roughly in position order; each rule keeps one open
+        // window that grows while hits overlap it, so dense keywords cost one
+        // window per region instead of one per hit.
         self.prefilter.for_each_hit(data, |hit| {
+            // Rules sharing a keyword mostly share their reach: snap to line
+            // boundaries once per distinct (lookbehind, span).
+            let mut last: Option<(usize, usize, usize, usize)> = None;
             for &ri in self.prefilter.rules_for(hit.pattern) {
                 let rule = &self.rules[ri as usize];
-                let start = line_start(data, hit.start.saturating_sub(rule.lookbehind));
-                let end = line_end(data, hit.end.saturating_add(rule.span).min(data.len()));
+                let (start, end) = match last {
+                    Some((lb, sp, s, e)) if lb == rule.lookbehind && sp == rule.span => (s, e),
+                    _ => {
+                        let s = line_start(data, hit.start.saturating_sub(rule.lookbehind));
+                        let e = line_end(data, hit.end.saturating_add(rule.span).min(data.len()));
+                        last = Some((rule.lookbehind, rule.span, s, e));
+                        (s, e)
+                    }
+                };
                 let open = &mut scratch.open[ri as usize];
                 if *open == CLOSED {
                     *open = (start, end);
