@@ -97,12 +97,23 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Write one rotation ticket per exposure (distinct secret) into DIR, updating
+    /// the tickets already there (the directory is a ledger across runs).
+    #[arg(long, value_name = "DIR")]
+    pub tickets: Option<PathBuf>,
+    /// Ticket files besides the JSON ledger (repeatable): markdown, github, jira.
+    #[arg(long, value_enum, value_name = "FORMAT", default_values_t = [TicketsFormat::Markdown])]
+    pub tickets_format: Vec<TicketsFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
+    /// One finding per line, then a `{"stats": ...}` line.
+    Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning); never holds raw secrets.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +121,16 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TicketsFormat {
+    /// `<id>.md`, for people and for pasting into any tracker.
+    Markdown,
+    /// `<id>.github.json`: a GitHub issue payload.
+    Github,
+    /// `<id>.jira.json`: a Jira issue payload.
+    Jira,
 }
 
 #[derive(Debug, Subcommand)]

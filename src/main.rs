@@ -10,10 +10,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 
-use cli::{Cli, ColorChoice, Command, CommonArgs, Format, RulesCommand, ScanCommand};
+use cli::{
+    Cli, ColorChoice, Command, CommonArgs, Format, RulesCommand, ScanCommand, TicketsFormat,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
-use leakhound::report::{self, Report};
+use leakhound::report::ticket::{TicketFormat, TicketOptions};
+use leakhound::report::{self, sarif, Report};
 use leakhound::scan::{self, ScanOptions};
 use leakhound::source::git::{GitMode, GitOptions};
 use leakhound::source::{self, fs::FsOptions, Warning};
@@ -87,6 +90,11 @@ fn rules_check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 
 fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let engine = build_engine(&args.common.rules)?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let sarif_paths = sarif::Paths::Fs {
+        base: sarif::fs_base(&args.paths, &cwd),
+        cwd,
+    };
     let threads = threads(&args.common);
     let opts = FsOptions {
         paths: args.paths,
@@ -98,10 +106,16 @@ fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
-    let report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
         source::fs::scan(&opts, sink)
     })?;
-    write_report(&report, &args.common)?;
+    let root = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    exposures(&mut report, &engine, &args.common, &root, None)?;
+    write_report(&report, &args.common, &engine, &sarif_paths)?;
     Ok(exit_code(&report))
 }
 
@@ -129,7 +143,7 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         progress: progress_bar(&args.common),
     };
     let mut summary = None;
-    let report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
         summary = Some(source::git::scan(&opts, sink)?);
         Ok::<_, source::git::GitError>(())
     })?;
@@ -139,8 +153,58 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
             opts.repo.display()
         );
     }
-    write_report(&report, &args.common)?;
+    let repo = std::fs::canonicalize(&opts.repo).unwrap_or_else(|_| opts.repo.clone());
+    let label = repo.display().to_string();
+    exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
+    write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
     Ok(exit_code(&report))
+}
+
+/// Owners for every exposure, then the rotation tickets (`--tickets`).
+fn exposures(
+    report: &mut Report,
+    engine: &Engine,
+    common: &CommonArgs,
+    root: &std::path::Path,
+    repo: Option<String>,
+) -> anyhow::Result<()> {
+    let owners = report::owners::Owners::load(root)?;
+    report::owners::assign(report, &owners);
+    let Some(dir) = &common.tickets else {
+        return Ok(());
+    };
+    let rotation = |id: &str| {
+        engine
+            .rules()
+            .find(|r| r.id == id)
+            .and_then(|r| r.rotation.clone())
+    };
+    let mut formats: Vec<TicketFormat> = common
+        .tickets_format
+        .iter()
+        .map(|f| match f {
+            TicketsFormat::Markdown => TicketFormat::Markdown,
+            TicketsFormat::Github => TicketFormat::Github,
+            TicketsFormat::Jira => TicketFormat::Jira,
+        })
+        .collect();
+    formats.dedup();
+    let opts = TicketOptions {
+        dir: dir.clone(),
+        formats,
+        rotation: &rotation,
+        repo,
+    };
+    let s = report::ticket::write(report, &opts)?;
+    eprintln!(
+        "tickets in {}: {} created, {} updated, {} unchanged, {} with no copies seen in this scan",
+        dir.display(),
+        s.created,
+        s.updated,
+        s.unchanged,
+        s.not_seen
+    );
+    Ok(())
 }
 
 fn threads(common: &CommonArgs) -> usize {
@@ -163,7 +227,12 @@ fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn write_report(report: &Report, common: &CommonArgs) -> anyhow::Result<()> {
+fn write_report(
+    report: &Report,
+    common: &CommonArgs,
+    engine: &Engine,
+    sarif_paths: &sarif::Paths,
+) -> anyhow::Result<()> {
     let to_file = common.output.is_some();
     let mut out: Box<dyn Write> = match &common.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -174,6 +243,8 @@ fn write_report(report: &Report, common: &CommonArgs) -> anyhow::Result<()> {
     };
     match common.format {
         Format::Json => report::json::write(report, &mut out)?,
+        Format::Jsonl => report::jsonl::write(report, &mut out)?,
+        Format::Sarif => report::sarif::write(report, engine.rules(), sarif_paths, &mut out)?,
         Format::Human => {
             let color = match common.color {
                 ColorChoice::Always => true,

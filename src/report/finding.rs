@@ -39,6 +39,9 @@ pub struct Finding {
     /// secret key) found next to this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paired_with: Option<String>,
+    /// Id of the exposure (distinct secret) this finding is a copy of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<String>,
     pub entropy: f32,
     /// A copy of a secret outside its source of truth is compromised.
     pub compromised: bool,
@@ -65,6 +68,7 @@ impl Finding {
             redacted: redact(secret),
             secret: show_secret.then(|| String::from_utf8_lossy(secret).into_owned()),
             paired_with: None,
+            exposure: None,
             entropy: (entropy * 100.0).round() / 100.0,
             compromised: true,
         }

@@ -66,6 +66,39 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
     if !report.findings.is_empty() {
         writeln!(out)?;
     }
+    if !report.exposures.is_empty() {
+        let n = report.exposures.len();
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                "1",
+                &format!(
+                    "{n} exposure{} (distinct secret{}, each compromised: revoke and rotate)",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "" } else { "s" }
+                )
+            )
+        )?;
+        for e in &report.exposures {
+            let copies = e.copies.len();
+            writeln!(
+                out,
+                "  {} {} {} {} cop{}, owner {}{}",
+                style.paint("1", &e.id),
+                printable(&e.provider),
+                printable(&e.redacted),
+                copies,
+                if copies == 1 { "y" } else { "ies" },
+                printable(&e.owner),
+                e.ticket
+                    .as_deref()
+                    .map(|t| format!(", ticket {}", printable(t)))
+                    .unwrap_or_default(),
+            )?;
+        }
+        writeln!(out)?;
+    }
     let s = &report.stats;
     let summary = format!(
         "{} finding{} in {} file{}; scanned {} in {} blobs in {:.2}s{}{}",

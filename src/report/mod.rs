@@ -1,12 +1,18 @@
 //! Findings and the report writers. Writers take a finished [`Report`] and
 //! never see raw secrets unless a finding carries one (`--show-secrets`).
 
+pub mod exposure;
 pub mod finding;
 pub mod human;
 pub mod json;
+pub mod jsonl;
+pub mod owners;
+pub mod sarif;
+pub mod ticket;
 
 use serde::Serialize;
 
+pub use exposure::Exposure;
 pub use finding::{Finding, Location, RuleRef};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -27,6 +33,8 @@ pub struct Stats {
 pub struct Report {
     pub version: u32,
     pub findings: Vec<Finding>,
+    /// One per distinct secret; findings point at theirs by `exposure`.
+    pub exposures: Vec<Exposure>,
     pub stats: Stats,
 }
 
@@ -46,9 +54,11 @@ impl Report {
                     &b.rule.id,
                 ))
         });
+        let exposures = exposure::group(&mut findings);
         Report {
             version: 1,
             findings,
+            exposures,
             stats,
         }
     }

@@ -1,0 +1,502 @@
+//! End-to-end tests of exposures, owners and rotation tickets
+//! (`--tickets DIR`) through the real binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::{json, run, token, Run};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A scratch git repository with a fixed author, isolated from user config.
+struct Repo {
+    dir: TempDir,
+    clock: u64,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("tempdir"),
+            clock: 0,
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn root(&self) -> &str {
+        self.dir.path().to_str().expect("utf-8 temp path")
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let date = format!("{} +0100", 1_700_000_000 + self.clock * 60);
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+            .env("GIT_AUTHOR_EMAIL", "ada@analytical.engine")
+            .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+            .env("GIT_COMMITTER_EMAIL", "ada@analytical.engine")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?} failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn commit(&mut self, message: &str) -> String {
+        self.clock += 1;
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write");
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// `scan KIND ROOT --format json --tickets DIR EXTRA...`.
+fn scan(kind: &str, root: &str, tickets: &Path, extra: &[&str]) -> (Run, Value) {
+    let mut args = vec![
+        "scan",
+        kind,
+        root,
+        "--format",
+        "json",
+        "--tickets",
+        s(tickets),
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    let v = json(&r);
+    (r, v)
+}
+
+fn files(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .expect("read tickets dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn ticket(dir: &Path, id: &str) -> Value {
+    let text = std::fs::read_to_string(dir.join(format!("{id}.json"))).expect("ticket json");
+    serde_json::from_str(&text).expect("ticket is JSON")
+}
+
+fn exposures(v: &Value) -> &Vec<Value> {
+    v["exposures"].as_array().expect("exposures array")
+}
+
+/// No planted value in any output stream or any written ticket file.
+fn assert_no_raw(runs: &[&Run], dir: &Path, secrets: &[&str]) {
+    for secret in secrets {
+        for r in runs {
+            assert!(!r.stdout.contains(secret), "raw secret in stdout");
+            assert!(!r.stderr.contains(secret), "raw secret in stderr");
+        }
+        for f in files(dir) {
+            let text = std::fs::read_to_string(dir.join(&f)).expect("read ticket file");
+            assert!(!text.contains(secret), "raw secret in {f}");
+        }
+    }
+}
+
+#[test]
+fn one_token_in_two_files_is_one_exposure_and_one_ticket() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("two-files");
+    write(tree.path(), "a.env", &format!("GITHUB_TOKEN={t}\n"));
+    write(tree.path(), "deploy/b.yml", &format!("token: {t}\n"));
+    let (r, v) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    let ex = exposures(&v);
+    assert_eq!(ex.len(), 1);
+    let e = &ex[0];
+    let id = e["id"].as_str().expect("id");
+    assert!(id.starts_with("LH-") && id.len() == 15, "{id}");
+    assert_eq!(e["copies"].as_array().expect("copies").len(), 2);
+    assert_eq!(e["provider"], "GitHub");
+    assert_eq!(e["severity"], "high");
+    assert_eq!(e["rule"]["id"], "github.pat");
+    assert_eq!(e["owner"], "unassigned");
+    assert!(e["first_seen"].is_null());
+    assert!(e["ticket"]
+        .as_str()
+        .expect("ticket")
+        .ends_with(&format!("{id}.json")));
+    for f in v["findings"].as_array().expect("findings") {
+        assert_eq!(f["exposure"], id);
+    }
+    assert_eq!(
+        files(tickets.path()),
+        BTreeSet::from([format!("{id}.json"), format!("{id}.md")])
+    );
+    let tk = ticket(tickets.path(), id);
+    assert_eq!(tk["status"], "open");
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 2);
+    assert_eq!(
+        tk["rotation"]["revoke"],
+        "https://github.com/settings/tokens"
+    );
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    assert!(
+        md.contains("in file ") && md.contains("a.env line 1"),
+        "{md}"
+    );
+    assert!(md.contains("- [ ] Revoke"), "{md}");
+    assert!(md.contains("Verify the old value is dead"), "{md}");
+    assert!(md.contains(e["fingerprint"].as_str().expect("fp")));
+
+    // Human output ends with the exposures.
+    let h = run(&["scan", "fs", s(tree.path())]);
+    assert!(h.stdout.contains("1 exposure"), "{}", h.stdout);
+    assert!(h
+        .stdout
+        .contains(&format!("{id} GitHub ghp_…(40) 2 copies")));
+    assert_no_raw(&[&r, &h], tickets.path(), &[&t]);
+}
+
+#[test]
+fn paired_aws_key_is_one_exposure() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let key_id = "AKIAI3RUHGC3H25R7A2H";
+    let secret = "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";
+    write(
+        tree.path(),
+        "credentials",
+        &format!("[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"),
+    );
+    let (r, v) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    assert_eq!(v["findings"].as_array().expect("findings").len(), 2);
+    let ex = exposures(&v);
+    assert_eq!(ex.len(), 1, "{ex:?}");
+    assert_eq!(ex[0]["fingerprints"].as_array().expect("fps").len(), 2);
+    assert_eq!(files(tickets.path()).len(), 2);
+    assert_no_raw(&[&r], tickets.path(), &[key_id, secret]);
+}
+
+#[test]
+fn rerun_is_a_ledger_update() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("ledger");
+    write(tree.path(), "a.env", &format!("GITHUB_TOKEN={t}\n"));
+    write(tree.path(), "b.txt", &format!("x {t}\n"));
+    let (r1, v1) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    let id = exposures(&v1)[0]["id"].as_str().expect("id").to_string();
+    let before = files(tickets.path());
+
+    // Someone works the ticket.
+    let mut tk = ticket(tickets.path(), &id);
+    tk["status"] = Value::from("in-progress");
+    tk["checklist"][0]["done"] = Value::from(true);
+    std::fs::write(
+        tickets.path().join(format!("{id}.json")),
+        serde_json::to_string_pretty(&tk).expect("json"),
+    )
+    .expect("write");
+
+    // Same tree: same id, no new file, status and checklist kept, no duplicate copies.
+    let (r2, v2) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    assert_eq!(exposures(&v2)[0]["id"], id.as_str());
+    assert_eq!(files(tickets.path()), before);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(tk["status"], "in-progress");
+    assert_eq!(tk["checklist"][0]["done"], true);
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 2);
+    assert!(r2.stderr.contains("0 created"), "{}", r2.stderr);
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    assert!(
+        md.contains("**in-progress**") && md.contains("- [x] Revoke"),
+        "{md}"
+    );
+
+    // A new copy updates the ticket.
+    write(tree.path(), "c/new.yml", &format!("gh: {t}\n"));
+    let (r3, _) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    assert_eq!(files(tickets.path()), before);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 3);
+    assert_eq!(tk["status"], "in-progress");
+    assert_eq!(tk["last_scan"], "copies seen in the last scan");
+
+    // Gone from the tree: the ticket stays, marked.
+    for f in ["a.env", "b.txt", "c/new.yml"] {
+        std::fs::remove_file(tree.path().join(f)).expect("rm");
+    }
+    let other = token("other");
+    write(tree.path(), "d.env", &format!("GITHUB_TOKEN={other}\n"));
+    let (r4, v4) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    let new_id = exposures(&v4)[0]["id"].as_str().expect("id").to_string();
+    assert_ne!(new_id, id);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(tk["last_scan"], "no copies seen in the last scan");
+    assert_eq!(tk["status"], "in-progress");
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 3);
+    assert_eq!(files(tickets.path()).len(), 4);
+    assert_no_raw(&[&r1, &r2, &r3, &r4], tickets.path(), &[&t, &other]);
+}
+
+#[test]
+fn fs_and_git_scans_share_one_ticket() {
+    let mut repo = Repo::new();
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("fs-and-git");
+    write(repo.dir.path(), "README.md", "hello\n");
+    repo.commit("initial");
+    write(
+        repo.dir.path(),
+        "config/app.env",
+        &format!("GITHUB_TOKEN={t}\n"),
+    );
+    let added = repo.commit("add config");
+
+    let (r1, v1) = scan("fs", repo.root(), tickets.path(), &[]);
+    let id = exposures(&v1)[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(exposures(&v1)[0]["owner"], "unassigned");
+    let (r2, v2) = scan("git", repo.root(), tickets.path(), &[]);
+    assert_eq!(exposures(&v2)[0]["id"], id.as_str());
+    assert_eq!(exposures(&v2)[0]["first_seen"], "2023-11-14T23:15:20+01:00");
+
+    assert_eq!(files(tickets.path()).len(), 2);
+    let tk = ticket(tickets.path(), &id);
+    let sources: BTreeSet<&str> = tk["copies"]
+        .as_array()
+        .expect("copies")
+        .iter()
+        .map(|c| c["source"].as_str().expect("source"))
+        .collect();
+    assert_eq!(sources, BTreeSet::from(["fs", "git"]));
+    assert_eq!(tk["owner"], "ada@analytical.engine");
+    assert_eq!(tk["first_seen"], "2023-11-14T23:15:20+01:00");
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    let words = format!(
+        "since commit {} (2023-11-14, by ada@analytical.engine), at path config/app.env line 1",
+        &added[..7]
+    );
+    assert!(md.contains("in git history of "), "{md}");
+    assert!(md.contains(&words), "{md}");
+    assert!(md.contains("author of introducing commit"), "{md}");
+
+    // Running git again adds nothing.
+    let (r3, _) = scan("git", repo.root(), tickets.path(), &[]);
+    assert_eq!(
+        ticket(tickets.path(), &id)["copies"]
+            .as_array()
+            .expect("copies")
+            .len(),
+        2
+    );
+    assert_eq!(files(tickets.path()).len(), 2);
+
+    // A later fs scan, which knows no owner, keeps the one found before.
+    let (r4, _) = scan("fs", repo.root(), tickets.path(), &[]);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(tk["owner"], "ada@analytical.engine");
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 2);
+    assert_no_raw(&[&r1, &r2, &r3, &r4], tickets.path(), &[&t]);
+}
+
+/// The owner and deciding rule of the exposure of `secret` in `v`.
+fn owner_of(v: &Value, secret: &str) -> (String, String) {
+    let fp = leakhound::report::finding::fingerprint(secret.as_bytes());
+    let e = exposures(v)
+        .iter()
+        .find(|e| e["fingerprint"] == fp.as_str())
+        .expect("exposure of secret");
+    (
+        e["owner"].as_str().expect("owner").to_string(),
+        e["owner_rule"].as_str().expect("owner_rule").to_string(),
+    )
+}
+
+#[test]
+fn owners_from_owners_file_codeowners_author_and_default() {
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let tree = tempfile::tempdir().expect("tempdir");
+    let root = tree.path();
+    let (deploy, by_provider, in_src, elsewhere) = (
+        token("owner-deploy"),
+        token("owner-provider"),
+        token("owner-src"),
+        token("owner-elsewhere"),
+    );
+    // owners.yaml: a path glob, then a provider; CODEOWNERS is only consulted
+    // when owners.yaml has no match.
+    write(
+        root,
+        ".leakhound/owners.yaml",
+        "owners:\n  - path: 'deploy/**'\n    owner: '@ops'\n  - provider: GitHub\n    rule: github.pat\n    owner: '@gh-admins'\n",
+    );
+    write(root, ".github/CODEOWNERS", "* @everyone\n/src/ @src-team\n");
+    write(root, "deploy/prod.env", &format!("GITHUB_TOKEN={deploy}\n"));
+    write(root, "notes.txt", &format!("{by_provider}\n"));
+    let (_, v) = scan("fs", s(root), tickets.path(), &[]);
+    assert_eq!(owner_of(&v, &deploy).0, "@ops");
+    assert!(owner_of(&v, &deploy).1.contains("owners.yaml"));
+    assert_eq!(owner_of(&v, &by_provider).0, "@gh-admins");
+
+    // CODEOWNERS: the last matching pattern wins.
+    std::fs::remove_dir_all(root.join(".leakhound")).expect("rm");
+    write(
+        root,
+        "src/app/config.env",
+        &format!("GITHUB_TOKEN={in_src}\n"),
+    );
+    write(root, "README.txt", &format!("{elsewhere}\n"));
+    let (_, v) = scan("fs", s(root), tickets.path(), &[]);
+    let (who, why) = owner_of(&v, &in_src);
+    assert_eq!(who, "@src-team");
+    assert!(why.contains("CODEOWNERS") && why.contains("/src/"), "{why}");
+    assert_eq!(owner_of(&v, &elsewhere).0, "@everyone");
+    let id = exposures(&v)
+        .iter()
+        .find(|e| e["owner"] == "@src-team")
+        .expect("src exposure")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    assert!(
+        md.contains("@src-team (decided by: .github/CODEOWNERS"),
+        "{md}"
+    );
+
+    // No owner files: unassigned.
+    let bare = tempfile::tempdir().expect("tempdir");
+    write(bare.path(), "x.env", &format!("GITHUB_TOKEN={in_src}\n"));
+    let r = run(&["scan", "fs", s(bare.path()), "--format", "json"]);
+    let (who, why) = owner_of(&json(&r), &in_src);
+    assert_eq!(who, "unassigned");
+    assert!(why.starts_with("default"), "{why}");
+
+    // Git history with no owner files: the introducing commit's author.
+    let mut repo = Repo::new();
+    write(
+        repo.dir.path(),
+        "app.env",
+        &format!("GITHUB_TOKEN={elsewhere}\n"),
+    );
+    let commit = repo.commit("add app env");
+    let r = run(&["scan", "git", repo.root(), "--format", "json"]);
+    let (who, why) = owner_of(&json(&r), &elsewhere);
+    assert_eq!(who, "ada@analytical.engine");
+    assert!(why.contains(&commit[..12]), "{why}");
+}
+
+#[test]
+fn github_and_jira_payloads() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("payloads");
+    write(tree.path(), "a.env", &format!("GITHUB_TOKEN={t}\n"));
+    let (r, v) = scan(
+        "fs",
+        s(tree.path()),
+        tickets.path(),
+        &["--tickets-format", "github", "--tickets-format", "jira"],
+    );
+    let id = exposures(&v)[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        files(tickets.path()),
+        BTreeSet::from([
+            format!("{id}.json"),
+            format!("{id}.github.json"),
+            format!("{id}.jira.json"),
+        ])
+    );
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(tickets.path().join(name)).expect("payload"))
+            .expect("payload JSON")
+    };
+    let gh = read(&format!("{id}.github.json"));
+    assert!(gh["title"].as_str().expect("title").contains(&id));
+    assert!(gh["body"].as_str().expect("body").contains("## Checklist"));
+    assert!(gh["labels"]
+        .as_array()
+        .expect("labels")
+        .contains(&Value::from("leaked-secret")));
+    let jira = read(&format!("{id}.jira.json"));
+    assert!(jira["fields"]["summary"]
+        .as_str()
+        .expect("summary")
+        .contains(&id));
+    assert!(jira["fields"]["description"]
+        .as_str()
+        .expect("description")
+        .contains("## Rotation"));
+    assert!(jira["fields"]["labels"].as_array().expect("labels").len() >= 2);
+    assert_no_raw(&[&r], tickets.path(), &[&t]);
+}
+
+#[test]
+fn file_copies_are_the_same_from_any_directory() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("any-cwd");
+    write(tree.path(), "a.env", &format!("GITHUB_TOKEN={t}\n"));
+    let (_, v) = scan("fs", s(tree.path()), tickets.path(), &[]);
+    let id = exposures(&v)[0]["id"].as_str().expect("id").to_string();
+    let out = common::bin()
+        .current_dir(tree.path())
+        .args(["scan", "fs", ".", "--tickets", s(tickets.path())])
+        .output()
+        .expect("run leakhound");
+    assert_eq!(out.status.code(), Some(1));
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(tk["copies"].as_array().expect("copies").len(), 1, "{tk}");
+    assert_eq!(files(tickets.path()).len(), 2);
+}
+
+#[test]
+fn tickets_hold_no_raw_secret_even_with_show_secrets() {
+    let mut repo = Repo::new();
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let t = token("show-secrets");
+    write(repo.dir.path(), "app.env", &format!("GITHUB_TOKEN={t}\n"));
+    repo.commit(&format!("oops, pasted {t}"));
+    let r = run(&[
+        "scan",
+        "git",
+        repo.root(),
+        "--format",
+        "json",
+        "--show-secrets",
+        "--tickets",
+        s(tickets.path()),
+        "--tickets-format",
+        "markdown",
+        "--tickets-format",
+        "github",
+        "--tickets-format",
+        "jira",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains(&t), "--show-secrets prints the value");
+    assert_eq!(files(tickets.path()).len(), 4);
+    let id = exposures(&json(&r))[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    assert!(md.contains("in the message of commit"), "{md}");
+    assert_no_raw(&[], tickets.path(), &[&t]);
+}
