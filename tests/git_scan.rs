@@ -519,3 +519,28 @@ fn shallow_clones_say_so() {
     assert!(locations_of(&v, &old).is_empty());
     assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_secret_kept_while_the_file_changes_is_one_finding_at_its_first_commit() {
+    let mut repo = Repo::new();
+    let t = token("versions");
+    repo.write("config/app.env", &format!("GH={t}\nVERSION=0\n"));
+    let first = repo.commit("add config");
+    for v in 1..=5 {
+        repo.write("config/app.env", &format!("GH={t}\nVERSION={v}\n"));
+        repo.commit(&format!("bump to {v}"));
+    }
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &t),
+        vec![git_loc("config/app.env", &first, 1, 4)],
+        "six versions of one file are one copy"
+    );
+    let f = findings(&v)
+        .iter()
+        .find(|f| f["fingerprint"] == fingerprint(&t).as_str())
+        .expect("finding");
+    assert_eq!(f["location"]["occurrences"], 6);
+    assert_no_raw(&r, &[&t]);
+}

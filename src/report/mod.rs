@@ -54,6 +54,7 @@ impl Report {
                     &b.rule.id,
                 ))
         });
+        collapse_file_versions(&mut findings);
         let exposures = exposure::group(&mut findings);
         Report {
             version: 1,
@@ -62,4 +63,54 @@ impl Report {
             stats,
         }
     }
+}
+
+/// A file edited in many commits is many blobs: a secret that stays in it
+/// would be found once per version. One path is one copy, so keep the
+/// earliest introduction of each (secret, rule, path) and count the
+/// versions in its `occurrences`.
+fn collapse_file_versions(findings: &mut Vec<Finding>) {
+    use crate::source::Origin;
+    use std::collections::HashMap;
+
+    let date_of = |f: &Finding| match &f.location.origin {
+        Origin::Git { commit, .. } => exposure::parse_iso8601(&commit.date).unwrap_or(i64::MAX),
+        _ => i64::MAX,
+    };
+    // key -> index of the finding kept
+    let mut kept: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut drop = vec![false; findings.len()];
+    for i in 0..findings.len() {
+        let Origin::Git { path, .. } = &findings[i].location.origin else {
+            continue;
+        };
+        let key = (
+            findings[i].fingerprint.clone(),
+            findings[i].rule.id.clone(),
+            path.clone(),
+        );
+        match kept.get(&key).copied() {
+            None => {
+                kept.insert(key, i);
+            }
+            Some(k) => {
+                let (keep, gone) = if date_of(&findings[i]) < date_of(&findings[k]) {
+                    (i, k)
+                } else {
+                    (k, i)
+                };
+                let extra = match &findings[gone].location.origin {
+                    Origin::Git { occurrences, .. } => *occurrences,
+                    _ => 0,
+                };
+                if let Origin::Git { occurrences, .. } = &mut findings[keep].location.origin {
+                    *occurrences += extra;
+                }
+                drop[gone] = true;
+                kept.insert(key, keep);
+            }
+        }
+    }
+    let mut flags = drop.iter();
+    findings.retain(|_| !*flags.next().expect("one flag per finding"));
 }
