@@ -5,58 +5,10 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
+use common::repo::Repo;
 use common::{json, run, token, Run};
 use serde_json::Value;
-use tempfile::TempDir;
-
-/// A scratch git repository with a fixed author, isolated from user config.
-struct Repo {
-    dir: TempDir,
-    clock: u64,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo {
-            dir: tempfile::tempdir().expect("tempdir"),
-            clock: 0,
-        };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn root(&self) -> &str {
-        self.dir.path().to_str().expect("utf-8 temp path")
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let date = format!("{} +0100", 1_700_000_000 + self.clock * 60);
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-            .env("GIT_AUTHOR_EMAIL", "ada@analytical.engine")
-            .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-            .env("GIT_COMMITTER_EMAIL", "ada@analytical.engine")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("run git");
-        assert!(out.status.success(), "git {args:?} failed");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn commit(&mut self, message: &str) -> String {
-        self.clock += 1;
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
 
 fn write(root: &Path, path: &str, text: &str) {
     let p = root.join(path);
