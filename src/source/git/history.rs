@@ -20,7 +20,7 @@ use gix::objs::{CommitRef, CommitRefIter, Find as _, Kind, TreeRefIter};
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::{commit_info, local, warn_object, GitError, GitSummary};
+use super::{commit_info, local, reader, warn_object, GitError, GitSummary};
 use crate::source::{CommitInfo, Origin, Sink, Warning};
 
 struct Commit {
@@ -61,7 +61,8 @@ pub(super) fn scan(
     range: Option<(ObjectId, ObjectId)>,
     sink: &dyn Sink,
 ) -> Result<GitSummary, GitError> {
-    let repo = &local(sync);
+    let handle = reader(sync);
+    let repo = &handle;
     let shallow: HashSet = match repo.shallow_commits() {
         Ok(Some(commits)) => commits.iter().copied().collect(),
         Ok(None) => HashSet::default(),
@@ -80,10 +81,14 @@ pub(super) fn scan(
     let commits = collect(repo, tips, &hidden, &shallow, sink);
     let order = topo_order(&commits);
     let bases = first_parent_trees(repo, &commits);
-    let prov = provenance(sync, &commits, &order, &bases, sink);
+    let shallow = repo.is_shallow();
+    drop(handle);
+    let mut prov = provenance(sync, &commits, &order, &bases, sink);
+    drop((order, bases));
+    prov.finish();
     scan_objects(sync, &commits, &prov, sink);
     Ok(GitSummary {
-        shallow: repo.is_shallow(),
+        shallow,
         commits: commits.len(),
     })
 }
@@ -468,6 +473,17 @@ fn provenance(
 }
 
 impl Provenance {
+    /// Frees what only the merge needs before blobs are read.
+    fn finish(&mut self) {
+        self.index = HashMap::default();
+        self.path_index = Default::default();
+        self.seen = Default::default();
+        self.ids.shrink_to_fit();
+        self.intros.shrink_to_fit();
+        self.occurrences.shrink_to_fit();
+        self.paths.shrink_to_fit();
+    }
+
     fn add(&mut self, blob: ObjectId, path: BString, commit: u32) {
         let next = self.ids.len() as u32;
         let bi = *self.index.entry(blob).or_insert(next);
@@ -509,43 +525,64 @@ fn scan_objects(
         .map(Item::Blob)
         .chain((0..commits.len() as u32).map(Item::Message))
         .collect();
-    items.par_iter().for_each_init(
-        || (local(repo), sink.worker(), Vec::new()),
-        |(repo, worker, buf), item| match *item {
-            Item::Blob(bi) => {
-                let id = prov.ids[bi as usize];
-                let Some(data) = read(repo, &id, "blob", buf, sink) else {
-                    return;
-                };
-                if data.kind != Kind::Blob {
-                    warn_object(sink, &id, "blob", format!("is a {}", data.kind));
-                    return;
-                }
-                worker.blob_at_each(data.data, &mut || {
-                    let occurrences = prov.occurrences[bi as usize];
-                    prov.intros[bi as usize]
-                        .iter()
-                        .map(|intro| Origin::Git {
-                            path: prov.paths[intro.path as usize].clone(),
-                            commit: commits[intro.commit as usize].info.clone(),
-                            occurrences,
-                        })
-                        .collect()
+    // One reader per pool thread (`for_each_init` would open a handle, with
+    // its caches, for every split of the work).
+    let slots: Slots<(
+        gix::Repository,
+        Box<dyn crate::source::Worker + Send + '_>,
+        Vec<u8>,
+    )> = Slots::new();
+    items.par_iter().for_each(|item| {
+        slots.with(
+            || (reader(repo), sink.worker(), Vec::new()),
+            |(repo, worker, buf)| scan_item(repo, worker.as_mut(), buf, *item, commits, prov, sink),
+        )
+    });
+}
+
+fn scan_item(
+    repo: &gix::Repository,
+    worker: &mut dyn crate::source::Worker,
+    buf: &mut Vec<u8>,
+    item: Item,
+    commits: &[Commit],
+    prov: &Provenance,
+    sink: &dyn Sink,
+) {
+    match item {
+        Item::Blob(bi) => {
+            let id = prov.ids[bi as usize];
+            let Some(data) = read(repo, &id, "blob", buf, sink) else {
+                return;
+            };
+            if data.kind != Kind::Blob {
+                warn_object(sink, &id, "blob", format!("is a {}", data.kind));
+                return;
+            }
+            worker.blob_at_each(data.data, &mut || {
+                let occurrences = prov.occurrences[bi as usize];
+                prov.intros[bi as usize]
+                    .iter()
+                    .map(|intro| Origin::Git {
+                        path: prov.paths[intro.path as usize].clone(),
+                        commit: commits[intro.commit as usize].info.clone(),
+                        occurrences,
+                    })
+                    .collect()
+            });
+        }
+        Item::Message(ci) => {
+            let c = &commits[ci as usize];
+            let Some(data) = read(repo, &c.id, "commit", buf, sink) else {
+                return;
+            };
+            if let Ok(commit) = CommitRef::from_bytes(data.data, repo.object_hash()) {
+                worker.blob_at_each(commit.message, &mut || {
+                    vec![Origin::GitCommitMessage {
+                        commit: c.info.clone(),
+                    }]
                 });
             }
-            Item::Message(ci) => {
-                let c = &commits[ci as usize];
-                let Some(data) = read(repo, &c.id, "commit", buf, sink) else {
-                    return;
-                };
-                if let Ok(commit) = CommitRef::from_bytes(data.data, repo.object_hash()) {
-                    worker.blob_at_each(commit.message, &mut || {
-                        vec![Origin::GitCommitMessage {
-                            commit: c.info.clone(),
-                        }]
-                    });
-                }
-            }
-        },
-    );
+        }
+    }
 }

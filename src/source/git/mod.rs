@@ -131,13 +131,29 @@ fn open(path: &std::path::Path) -> Result<gix::Repository, GitError> {
 fn local(sync: &gix::ThreadSafeRepository) -> gix::Repository {
     let mut repo = sync.to_thread_local();
     // Trees are read once per commit that changes them and again as the
-    // next commit's parent tree: keep recent ones.
-    repo.object_cache_size_if_unset(16 << 20);
+    // next commit's parent tree: keep recent ones. Small caches suffice
+    // (measured: 16/32 MiB per handle cost ~100 MiB peak RSS on a 20k-commit
+    // history and were no faster than 4/4 MiB).
+    repo.object_cache_size_if_unset(4 << 20);
     // Trees and blobs are deltas against recently decoded bases: keep those
     // bases per thread instead of inflating each chain again.
     repo.objects.set_pack_cache(|| {
         Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            32 << 20,
+            4 << 20,
+        ))
+    });
+    repo
+}
+
+/// A handle for objects read once each (commits in the walk, blobs in the
+/// scan): no object cache, which would only hold copies never asked for
+/// again, and a smaller delta-base cache.
+fn reader(sync: &gix::ThreadSafeRepository) -> gix::Repository {
+    let mut repo = sync.to_thread_local();
+    repo.object_cache_size(0);
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            4 << 20,
         ))
     });
     repo
