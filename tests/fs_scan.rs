@@ -9,7 +9,7 @@ use common::{json, run, token};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fs")
+    common::fs_fixtures()
 }
 
 /// `(path relative to root, line, column, rule id)` of every finding.
@@ -54,28 +54,7 @@ fn expected() -> BTreeSet<(String, u64, u64, String)> {
 
 /// The raw planted values, read back with --show-secrets.
 fn planted_secrets() -> Vec<String> {
-    let root = fixtures().join("positive");
-    let r = run(&[
-        "scan",
-        "fs",
-        root.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-        "--show-secrets",
-        "--no-ignore",
-    ]);
-    let v = json(&r);
-    let secrets: Vec<String> = v["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            f["secret"]
-                .as_str()
-                .expect("secret present with --show-secrets")
-                .to_string()
-        })
-        .collect();
+    let secrets = common::raw_secrets(&fixtures().join("positive"));
     assert!(
         secrets.len() >= 10,
         "expected many planted secrets, got {}",

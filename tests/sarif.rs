@@ -16,7 +16,7 @@ use common::{json, run, token, Run};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fs/positive")
+    common::fs_fixtures().join("positive")
 }
 
 fn sarif(r: &Run) -> Value {
@@ -107,28 +107,10 @@ fn results(log: &Value) -> &Vec<Value> {
     log["runs"][0]["results"].as_array().expect("results")
 }
 
-fn planted_secrets(root: &Path) -> Vec<String> {
-    let r = run(&[
-        "scan",
-        "fs",
-        root.to_str().expect("utf-8"),
-        "--format",
-        "json",
-        "--show-secrets",
-        "--no-progress",
-    ]);
-    json(&r)["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["secret"].as_str().expect("secret").to_string())
-        .collect()
-}
-
 #[test]
 fn fixture_scan_is_valid_sarif_without_raw_secrets() {
     let root = fixtures();
-    let secrets = planted_secrets(&root);
+    let secrets = common::raw_secrets(&root);
     assert!(secrets.len() >= 10, "fixture has planted secrets");
     let r = run(&[
         "scan",

@@ -4,6 +4,7 @@
 
 pub mod repo;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -49,4 +50,36 @@ pub fn token(seed: &str) -> String {
         out.push(ALNUM[(x % ALNUM.len() as u64) as usize] as char);
     }
     out
+}
+
+/// The filesystem fixture tree: `positive/` with planted secrets,
+/// `negative/` with none, `expected.json` listing the planted findings.
+pub fn fs_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fs")
+}
+
+/// The raw values of every finding under `root`, read back with
+/// `--show-secrets`: what the never-leak assertions grep outputs for.
+pub fn raw_secrets(root: &Path) -> Vec<String> {
+    let r = run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+        "--show-secrets",
+        "--no-ignore",
+        "--no-progress",
+    ]);
+    json(&r)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            f["secret"]
+                .as_str()
+                .expect("secret present with --show-secrets")
+                .to_string()
+        })
+        .collect()
 }
