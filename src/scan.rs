@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use crate::engine::{Engine, Scratch};
+use crate::engine::{Engine, Match, Overlaps, Scratch, ValueClass};
 use crate::report::{Finding, Location, Report, Stats};
-use crate::source::{Origin, Sink, Warning, Worker};
+use crate::source::{NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 
 /// What the caller hears about while the scan runs (warnings go to stderr
 /// in the CLI). Never handed file contents.
@@ -64,11 +64,9 @@ pub fn run<E>(
         .secrets
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    // Only git origins carry free text that people write (summaries).
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.location.origin.commit().is_some())
-    {
+    // Origins carry free text people write (commit summaries, command
+    // lines): a secret found anywhere must not come back through it.
+    for f in &mut findings {
         for (secret, redacted) in &secrets {
             f.location.origin.scrub(secret, redacted);
         }
@@ -122,40 +120,90 @@ impl Worker for EngineWorker<'_> {
     fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
         self.scan(data, origins);
     }
+
+    fn value(&mut self, origin: &Origin, value: &NamedValue<'_>) {
+        let c = self.collector;
+        c.count(value.value.len());
+        let class = match value.kind {
+            ValueKind::Secret => ValueClass::Secret,
+            ValueKind::Named => ValueClass::Named,
+        };
+        let matches = c.engine.scan_value(
+            value.name.as_bytes(),
+            value.value,
+            class,
+            &mut self.scratch,
+            Overlaps::Resolve,
+        );
+        if matches.is_empty() {
+            return;
+        }
+        // Positions inside the value become positions in the origin's text.
+        let at = |m: &Match| {
+            if !value.verbatim {
+                (value.line, value.column)
+            } else if m.line == 1 {
+                (value.line, value.column.saturating_add(m.column - 1))
+            } else {
+                (value.line.saturating_add(m.line - 1), m.column)
+            }
+        };
+        c.record(matches, value.value, std::slice::from_ref(origin), &at);
+    }
 }
 
 impl EngineWorker<'_> {
     /// Scans `data` once and reports its findings at each origin.
     fn scan(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
         let c = self.collector;
-        c.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-        c.blobs.fetch_add(1, Ordering::Relaxed);
-        if let Some(p) = &c.opts.progress {
-            p.inc(data.len() as u64);
-        }
+        c.count(data.len());
         let matches = c.engine.scan(data, &mut self.scratch);
         if matches.is_empty() {
             return;
         }
-        let origins = origins();
+        c.record(matches, data, &origins(), &|m| (m.line, m.column));
+    }
+}
+
+impl Collector<'_> {
+    fn count(&self, bytes: usize) {
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.blobs.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = &self.opts.progress {
+            p.inc(bytes as u64);
+        }
+    }
+
+    /// Turns the matches in `data` into findings at each origin; `at` gives
+    /// a match's line and column in the origin's text.
+    fn record(
+        &self,
+        matches: &[Match],
+        data: &[u8],
+        origins: &[Origin],
+        at: &dyn Fn(&Match) -> (u32, u32),
+    ) {
         let Some((first, rest)) = origins.split_first() else {
             return;
         };
         let mut found: Vec<Finding> = matches
             .iter()
             .map(|m| {
+                let (line, column) = at(m);
                 let location = Location {
                     origin: first.clone(),
-                    line: m.line,
-                    column: m.column,
+                    line,
+                    column,
                 };
-                Finding::new(
-                    c.engine.rule(m.rule),
+                let mut f = Finding::new(
+                    self.engine.rule(m.rule),
                     location,
                     &data[m.secret.clone()],
                     m.entropy,
-                    c.opts.show_secrets,
-                )
+                    self.opts.show_secrets,
+                );
+                f.confidence = m.confidence;
+                f
             })
             .collect();
         for (i, m) in matches.iter().enumerate() {
@@ -172,8 +220,8 @@ impl EngineWorker<'_> {
                 found.push(copy);
             }
         }
-        if !c.opts.show_secrets {
-            let mut secrets = c
+        if !self.opts.show_secrets {
+            let mut secrets = self
                 .secrets
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -183,7 +231,7 @@ impl EngineWorker<'_> {
                 }
             }
         }
-        c.findings
+        self.findings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .extend(found);

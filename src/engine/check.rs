@@ -1,7 +1,7 @@
 //! Rule self-checks: every example must match with the exact secret, no
 //! negative example may match. Used by `cargo test` and `rules check`.
 
-use super::{Engine, Overlaps, Scratch};
+use super::{AppliesTo, Engine, Match, Overlaps, Rule, Scratch, ValueClass};
 
 /// One failed expectation of one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +29,8 @@ pub fn check_examples(engine: &Engine) -> Vec<CheckFailure> {
             message,
         };
         for ex in &rule.examples {
-            let input = ex.input().as_bytes();
-            let found: Vec<&[u8]> = engine
-                .scan_with(input, &mut scratch, Overlaps::KeepAll)
+            let (matches, input) = run(engine, rule, ex.input().as_bytes(), &mut scratch);
+            let found: Vec<&[u8]> = matches
                 .iter()
                 .filter(|m| m.rule == ri)
                 .map(|m| &input[m.secret.clone()])
@@ -48,8 +47,8 @@ pub fn check_examples(engine: &Engine) -> Vec<CheckFailure> {
             }
         }
         for neg in &rule.negative_examples {
-            let hit = engine
-                .scan_with(neg.as_bytes(), &mut scratch, Overlaps::KeepAll)
+            let hit = run(engine, rule, neg.as_bytes(), &mut scratch)
+                .0
                 .iter()
                 .any(|m| m.rule == ri);
             if hit {
@@ -58,4 +57,26 @@ pub fn check_examples(engine: &Engine) -> Vec<CheckFailure> {
         }
     }
     failures
+}
+
+/// Runs one example the way the rule sees input: text as it is, value
+/// rules' `NAME=VALUE` as a named value. Returns the matches and the bytes
+/// their positions refer to.
+fn run<'a, 's>(
+    engine: &Engine,
+    rule: &Rule,
+    input: &'a [u8],
+    scratch: &'s mut Scratch,
+) -> (&'s [Match], &'a [u8]) {
+    let class = match rule.applies_to {
+        AppliesTo::Text => return (engine.scan_with(input, scratch, Overlaps::KeepAll), input),
+        AppliesTo::SecretValue => ValueClass::Secret,
+        AppliesTo::NamedValue => ValueClass::Named,
+    };
+    let eq = input.iter().position(|&b| b == b'=').unwrap_or(input.len());
+    let (name, value) = (&input[..eq], input.get(eq + 1..).unwrap_or_default());
+    (
+        engine.scan_value(name, value, class, scratch, Overlaps::KeepAll),
+        value,
+    )
 }

@@ -10,6 +10,7 @@ pub mod rule;
 pub mod ruleset;
 #[cfg(test)]
 mod tests;
+mod value;
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -17,7 +18,8 @@ use std::sync::OnceLock;
 use regex::bytes::Regex;
 
 use prefilter::Prefilter;
-pub use rule::{Confidence, Example, Rotation, Rule};
+pub use rule::{AppliesTo, Confidence, Example, Rotation, Rule};
+pub use value::ValueClass;
 
 /// Default bytes the match may extend past a keyword hit.
 const DEFAULT_SPAN: usize = 512;
@@ -40,6 +42,7 @@ struct CompiledRule {
     /// and start-up must stay fast.
     regex: OnceLock<Regex>,
     allow: OnceLock<Vec<Regex>>,
+    demote: OnceLock<Vec<Regex>>,
     pairs_with: Vec<u32>,
     span: usize,
     lookbehind: usize,
@@ -72,6 +75,18 @@ impl CompiledRule {
                 .collect()
         })
     }
+    fn demote(&self) -> &[Regex] {
+        self.demote.get_or_init(|| {
+            self.rule
+                .demote_names
+                .iter()
+                .map(|a| {
+                    ruleset::compile_pattern(&format!("(?i){a}"))
+                        .expect("demote patterns are validated before the engine is built")
+                })
+                .collect()
+        })
+    }
 }
 
 /// A confirmed match in one blob, with positions in that blob.
@@ -87,6 +102,8 @@ pub struct Match {
     /// 1-based byte column of the secret's first byte.
     pub column: u32,
     pub entropy: f32,
+    /// The rule's confidence, or for value rules the one the value earns.
+    pub confidence: Confidence,
     /// Index (in the same result slice) of the match this one pairs with.
     pub pair: Option<usize>,
 }
@@ -179,6 +196,7 @@ impl Engine {
                     generic,
                     regex: OnceLock::new(),
                     allow: OnceLock::new(),
+                    demote: OnceLock::new(),
                     rule,
                 }
             })
@@ -202,6 +220,7 @@ impl Engine {
         for r in &self.rules {
             r.regex();
             r.allow();
+            r.demote();
         }
     }
 
@@ -322,6 +341,7 @@ impl Engine {
                 line: 0,
                 column: 0,
                 entropy: entropy as f32,
+                confidence: rule.rule.confidence,
                 pair: None,
             });
         }

@@ -117,6 +117,10 @@ impl Prefilter {
         let mut rules_of: Vec<Vec<u32>> = Vec::new();
         for (ri, rule) in rules.iter().enumerate() {
             let ri = u32::try_from(ri).expect("fewer than 2^32 rules");
+            // Value rules read names, not text.
+            if rule.is_value_rule() {
+                continue;
+            }
             for k in &rule.keywords {
                 let k = k.to_ascii_lowercase().into_bytes();
                 let pi = *index.entry(k.clone()).or_insert_with(|| {

@@ -60,6 +60,21 @@ pub struct Rotation {
     pub verify: String,
 }
 
+/// What a rule reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppliesTo {
+    /// Free text: the keyword prefilter finds where to run the pattern.
+    #[default]
+    Text,
+    /// A value its container declares secret (a Kubernetes Secret's data):
+    /// every value is a finding unless a text rule names it better.
+    SecretValue,
+    /// A value with a name (an environment variable, a ConfigMap key): a
+    /// finding when a keyword is part of the name.
+    NamedValue,
+}
+
 /// One detection rule as written in `rules/*.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,10 +85,19 @@ pub struct Rule {
     /// Who issued the credential (`GitHub`, `AWS`); `generic` for rules that
     /// match by shape and context only, which get the strict value filters.
     pub provider: String,
-    /// Literals for the prefilter; matched ASCII case-insensitively.
+    /// Literals for the prefilter; matched ASCII case-insensitively. For
+    /// `named-value` rules, the name must contain one of them.
+    #[serde(default)]
     pub keywords: Vec<String>,
-    /// Rust regex over bytes with a capture named `secret`.
+    /// Rust regex over bytes with a capture named `secret`; for value rules,
+    /// it runs over the value alone.
     pub pattern: String,
+    #[serde(default)]
+    pub applies_to: AppliesTo,
+    /// Value rules: regexes over the name (case-insensitive) that lower the
+    /// confidence one step (`_FILE`, `_PATH`: a reference, not the value).
+    #[serde(default)]
+    pub demote_names: Vec<String>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
@@ -104,6 +128,10 @@ pub struct Rule {
 impl Rule {
     pub fn is_generic(&self) -> bool {
         self.provider.eq_ignore_ascii_case("generic")
+    }
+
+    pub fn is_value_rule(&self) -> bool {
+        self.applies_to != AppliesTo::Text
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::rule::{Rule, RuleFile};
+use super::rule::{AppliesTo, Rule, RuleFile};
 
 /// The built-in rule files, `(file name, JSON text)`: build.rs converts each
 /// `rules/*.yaml` to JSON, which parses faster at start-up.
@@ -118,8 +118,28 @@ pub fn validate_with(rules: &[Rule], trusted: usize) -> Vec<RuleError> {
         if r.name.trim().is_empty() || r.provider.trim().is_empty() {
             errors.push(invalid(&r.id, "name and provider are required".into()));
         }
-        if r.keywords.is_empty() {
+        if r.keywords.is_empty() && r.applies_to != AppliesTo::SecretValue {
             errors.push(invalid(&r.id, "at least one keyword is required".into()));
+        }
+        if r.is_value_rule() {
+            for ex in r
+                .examples
+                .iter()
+                .map(|e| e.input())
+                .chain(r.negative_examples.iter().map(String::as_str))
+            {
+                if !ex.contains('=') {
+                    errors.push(invalid(
+                        &r.id,
+                        format!("value rule example {ex:?} is not NAME=VALUE"),
+                    ));
+                }
+            }
+        } else if !r.demote_names.is_empty() {
+            errors.push(invalid(
+                &r.id,
+                "demote_names applies to value rules only".into(),
+            ));
         }
         for k in &r.keywords {
             if k.len() < 3 {
@@ -141,7 +161,7 @@ pub fn validate_with(rules: &[Rule], trusted: usize) -> Vec<RuleError> {
                 }
                 Err(e) => errors.push(invalid(&r.id, format!("pattern does not compile: {e}"))),
             }
-            for a in &r.allow {
+            for a in r.allow.iter().chain(&r.demote_names) {
                 if let Err(e) = compile_pattern(a) {
                     errors.push(invalid(
                         &r.id,

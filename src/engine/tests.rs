@@ -133,3 +133,83 @@ fn engine_is_sync_and_send() {
     fn assert_sync<T: Sync + Send>() {}
     assert_sync::<Engine>();
 }
+
+fn builtin() -> Engine {
+    Engine::with_builtin(Vec::new()).expect("built-in rules build")
+}
+
+fn value_rule_ids(engine: &Engine, name: &str, value: &str, class: ValueClass) -> Vec<String> {
+    let mut scratch = Scratch::new();
+    engine
+        .scan_value(
+            name.as_bytes(),
+            value.as_bytes(),
+            class,
+            &mut scratch,
+            Overlaps::Resolve,
+        )
+        .iter()
+        .map(|m| engine.rule(m.rule).id.clone())
+        .collect()
+}
+
+#[test]
+fn a_token_format_in_a_named_value_names_the_provider() {
+    let e = builtin();
+    let ids = value_rule_ids(
+        &e,
+        "CI_TOKEN",
+        "ghp_R2b8Xq4Lm9Tz7Vw3Ny6Pk1Js5Hd0Fg2Ca8Qe",
+        ValueClass::Named,
+    );
+    assert_eq!(ids, ["github.pat"]);
+}
+
+#[test]
+fn a_secret_named_variable_is_a_finding_only_when_its_name_says_so() {
+    let e = builtin();
+    let v = "q8Tz2LmW9xVn4RkP";
+    assert_eq!(
+        value_rule_ids(&e, "BILLING_SERVICE_PASSWORD", v, ValueClass::Named),
+        ["env.secret-named"]
+    );
+    assert!(value_rule_ids(&e, "BUILD_NUMBER", v, ValueClass::Named).is_empty());
+    // A Secret's value needs no telling name.
+    assert_eq!(
+        value_rule_ids(&e, "build-number", v, ValueClass::Secret),
+        ["kubernetes.secret-value"]
+    );
+}
+
+#[test]
+fn value_confidence_follows_length_entropy_and_name() {
+    let e = builtin();
+    let mut scratch = Scratch::new();
+    let mut confidence = |name: &str, value: &str, class| {
+        e.scan_value(
+            name.as_bytes(),
+            value.as_bytes(),
+            class,
+            &mut scratch,
+            Overlaps::Resolve,
+        )
+        .first()
+        .map(|m| (m.confidence, (m.line, m.column)))
+    };
+    assert_eq!(
+        confidence("API_TOKEN", "f8Kq2LmZ93xPw7TnV4bR", ValueClass::Named),
+        Some((Confidence::High, (1, 1)))
+    );
+    assert_eq!(
+        confidence("db-username", "f8Kq2LmZ93xPw7TnV4bR", ValueClass::Secret),
+        Some((Confidence::Medium, (1, 1)))
+    );
+    assert_eq!(
+        confidence("API_TOKEN", "  Tr0ub4dor&3", ValueClass::Named),
+        Some((Confidence::Medium, (1, 3)))
+    );
+    assert_eq!(
+        confidence("TOKEN_HEADER", "X-Api-Key", ValueClass::Named),
+        None
+    );
+}

@@ -139,6 +139,33 @@ impl fmt::Display for Warning {
     }
 }
 
+/// What a value's container says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Declared secret by its container (a Kubernetes Secret's `data`): a
+    /// finding unless it is a placeholder.
+    Secret,
+    /// Only its name may tell (an environment variable, a ConfigMap key): a
+    /// finding when a token format matches or the name says secret.
+    Named,
+}
+
+/// A value a source found inside structured data (an environment
+/// variable, a Secret's key), handed over with its name.
+#[derive(Debug, Clone, Copy)]
+pub struct NamedValue<'a> {
+    pub name: &'a str,
+    pub value: &'a [u8],
+    pub kind: ValueKind,
+    /// 1-based line and byte column in the origin's text where the value
+    /// starts.
+    pub line: u32,
+    pub column: u32,
+    /// The bytes stand as they are at `line:column`. When false (decoded
+    /// base64 or gzip), every finding in the value points at `line:column`.
+    pub verbatim: bool,
+}
+
 /// A per-thread consumer of blobs; holds that thread's scratch buffers.
 pub trait Worker {
     fn blob(&mut self, origin: &Origin, data: &[u8]);
@@ -147,6 +174,8 @@ pub trait Worker {
     /// called only when the blob has findings, so sources need not build
     /// origins for the (many) clean blobs.
     fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>);
+    /// One named value, scanned on its own (see [`NamedValue`]).
+    fn value(&mut self, origin: &Origin, value: &NamedValue<'_>);
 }
 
 /// Receives what sources produce. Shared by all source threads; each

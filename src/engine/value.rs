@@ -1,0 +1,118 @@
+//! Value rules: a value whose container says what it is (a Kubernetes
+//! Secret's data, an environment variable's name) needs no keyword in the
+//! text around it. Text rules run first, because a token format names the
+//! provider; a value rule reports the whole value when none of them does.
+
+use super::rule::AppliesTo;
+use super::{entropy, filter, set_line_columns, Confidence, Engine, Match, Overlaps, Scratch};
+
+/// What a value's container says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueClass {
+    /// Declared secret by its container (a Kubernetes Secret's `data`).
+    Secret,
+    /// Only its name may tell (an environment variable, a ConfigMap key).
+    Named,
+}
+
+impl Engine {
+    /// Scans one named value. With [`Overlaps::Resolve`] value rules run
+    /// only when no text rule matched; with [`Overlaps::KeepAll`] (rule
+    /// self-checks) both always run. Positions are within `value`.
+    pub fn scan_value<'s>(
+        &self,
+        name: &[u8],
+        value: &[u8],
+        class: ValueClass,
+        scratch: &'s mut Scratch,
+        overlaps: Overlaps,
+    ) -> &'s [Match] {
+        self.scan_with(value, scratch, overlaps);
+        if overlaps == Overlaps::Resolve && !scratch.matches.is_empty() {
+            return &scratch.matches;
+        }
+        for (ri, rule) in self.rules.iter().enumerate() {
+            let applies = match rule.rule.applies_to {
+                AppliesTo::Text => false,
+                AppliesTo::SecretValue => class == ValueClass::Secret,
+                AppliesTo::NamedValue => {
+                    class == ValueClass::Named
+                        && rule.rule.keywords.iter().any(|k| {
+                            let k = k.as_bytes();
+                            name.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
+                        })
+                }
+            };
+            if !applies {
+                continue;
+            }
+            let Some(caps) = rule.regex().captures(value) else {
+                continue;
+            };
+            let Some(secret) = caps.name("secret") else {
+                continue;
+            };
+            let bytes = secret.as_bytes();
+            let filtered = if rule.generic {
+                filter::strict(bytes)
+            } else {
+                filter::placeholder(bytes)
+            };
+            if filtered.is_some() {
+                continue;
+            }
+            let entropy = entropy::shannon(bytes);
+            if rule.rule.min_entropy.is_some_and(|min| entropy < min) {
+                continue;
+            }
+            let whole = caps.get(0).expect("group 0 always participates");
+            if rule.allow().iter().any(|a| a.is_match(whole.as_bytes())) {
+                continue;
+            }
+            let mut confidence = earned_confidence(bytes.len(), entropy).min(rule.rule.confidence);
+            if rule.demote().iter().any(|d| d.is_match(name)) {
+                // A variable that points elsewhere (`_FILE`, `_HEADER`) holds
+                // a reference or a label unless the value is long and varied;
+                // a declared secret's value stays a finding, only less sure.
+                if class == ValueClass::Named && confidence != Confidence::High {
+                    continue;
+                }
+                confidence = lower(confidence);
+            }
+            let mut m = Match {
+                rule: ri,
+                secret: secret.range(),
+                whole: whole.range(),
+                line: 0,
+                column: 0,
+                entropy: entropy as f32,
+                confidence,
+                pair: None,
+            };
+            set_line_columns(value, std::slice::from_mut(&mut m));
+            scratch.matches.push(m);
+            if overlaps == Overlaps::Resolve {
+                break;
+            }
+        }
+        &scratch.matches
+    }
+}
+
+/// Long, varied values are likelier generated credentials than short words.
+fn earned_confidence(len: usize, entropy: f64) -> Confidence {
+    if len >= 16 && entropy >= 3.5 {
+        Confidence::High
+    } else if len >= 8 && entropy >= 2.5 {
+        Confidence::Medium
+    } else {
+        Confidence::Low
+    }
+}
+
+fn lower(c: Confidence) -> Confidence {
+    match c {
+        Confidence::High => Confidence::Medium,
+        Confidence::Medium | Confidence::Low => Confidence::Low,
+    }
+}
