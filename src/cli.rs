@@ -24,6 +24,39 @@ pub enum Command {
     /// List or check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Install a git pre-commit hook that scans what is staged.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  leakhound completions bash > /etc/bash_completion.d/leakhound\n  leakhound completions zsh > \"${fpath[1]}/_leakhound\"\n  leakhound completions fish > ~/.config/fish/completions/leakhound.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  leakhound man > /usr/local/share/man/man1/leakhound.1")]
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-commit (or core.hooksPath) running `leakhound scan git --staged`.
+    #[command(
+        after_help = "Examples:\n  leakhound hook install\n  leakhound hook install --chain     # keep the existing hook, run it first\n  leakhound hook install --force     # replace a hook leakhound did not write\n\nWith the pre-commit framework, use this repository's .pre-commit-hooks.yaml instead."
+    )]
+    Install {
+        /// The repository (a work tree or a directory inside one).
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Replace a pre-commit hook that leakhound did not write.
+        #[arg(long, conflicts_with = "chain")]
+        force: bool,
+        /// Keep an existing pre-commit hook and run it before leakhound.
+        #[arg(long)]
+        chain: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! `source → engine → findings → report writers`, connected by [`scan`].
 
 pub mod engine;
+pub mod hook;
 pub mod report;
 pub mod scan;
 pub mod source;

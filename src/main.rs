@@ -11,10 +11,12 @@ use anyhow::Context as _;
 use clap::Parser as _;
 
 use cli::{
-    Cli, ColorChoice, Command, CommonArgs, Format, RulesCommand, ScanCommand, TicketsFormat,
+    Cli, ColorChoice, Command, CommonArgs, Format, HookCommand, RulesCommand, ScanCommand,
+    TicketsFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
+use leakhound::hook;
 use leakhound::report::ticket::{TicketFormat, TicketOptions};
 use leakhound::report::{self, sarif, Report};
 use leakhound::scan::{self, ScanOptions};
@@ -50,6 +52,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
+        Command::Hook(HookCommand::Install { repo, force, chain }) => {
+            let binary = std::env::current_exe().context("cannot locate the leakhound binary")?;
+            let opts = hook::InstallOptions { force, chain };
+            match hook::install(&repo, &binary, opts)? {
+                hook::Installed::New(p) => eprintln!("installed {}", p.display()),
+                hook::Installed::Updated(p) => eprintln!("updated {}", p.display()),
+                hook::Installed::Replaced(p) => eprintln!("replaced {}", p.display()),
+                hook::Installed::Chained { hook, chained } => eprintln!(
+                    "installed {}; the previous hook, now {}, runs first",
+                    hook.display(),
+                    chained.display()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "leakhound", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -157,6 +184,9 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     let label = repo.display().to_string();
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
     write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
+    if args.staged && !report.findings.is_empty() {
+        report::blocked::write(&report, &mut std::io::stderr().lock())?;
+    }
     Ok(exit_code(&report))
 }
 

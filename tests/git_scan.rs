@@ -6,12 +6,8 @@ mod common;
 use std::process::Command;
 
 use common::repo::Repo;
-use common::{json, run, token, Run};
+use common::{fingerprint, json, run, token, Run};
 use serde_json::Value;
-
-fn fingerprint(secret: &str) -> String {
-    leakhound::report::finding::fingerprint(secret.as_bytes())
-}
 
 fn findings(v: &Value) -> &Vec<Value> {
     v["findings"].as_array().expect("findings array")

@@ -1,6 +1,7 @@
 //! Findings and the report writers. Writers take a finished [`Report`] and
 //! never see raw secrets unless a finding carries one (`--show-secrets`).
 
+pub mod blocked;
 pub mod exposure;
 pub mod finding;
 pub mod human;

@@ -34,6 +34,11 @@ pub fn json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", r.stdout))
 }
 
+/// The fingerprint leakhound gives `secret`.
+pub fn fingerprint(secret: &str) -> String {
+    leakhound::report::finding::fingerprint(secret.as_bytes())
+}
+
 /// A GitHub classic token the built-in rules find: `ghp_` and 36
 /// alphanumerics from a small deterministic generator (no placeholders).
 pub fn token(seed: &str) -> String {
