@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 
 use crate::engine::{Engine, Match, Overlaps, Scratch, ValueClass};
 use crate::report::{Finding, Location, Report, Stats};
-use crate::source::{NamedValue, Origin, Sink, ValueKind, Warning, Worker};
+use crate::source::{text, NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 
 /// What the caller hears about while the scan runs (warnings go to stderr
 /// in the CLI). Never handed file contents.
@@ -157,11 +157,18 @@ impl EngineWorker<'_> {
     fn scan(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
         let c = self.collector;
         c.count(data.len());
-        let matches = c.engine.scan(data, &mut self.scratch);
-        if matches.is_empty() {
-            return;
+        // UTF-16 text hides secrets behind NULs: scan its UTF-8 form too
+        // (the raw bytes as well, in case a binary merely looked like it).
+        let transcoded = text::detect_utf16(data).map(|order| text::utf16_to_utf8(data, order));
+        let mut built: Option<Vec<Origin>> = None;
+        for text in std::iter::once(data).chain(transcoded.as_deref()) {
+            let matches = c.engine.scan(text, &mut self.scratch);
+            if matches.is_empty() {
+                continue;
+            }
+            let origins = built.get_or_insert_with(&mut *origins);
+            c.record(matches, text, origins, &|m| (m.line, m.column));
         }
-        c.record(matches, data, &origins(), &|m| (m.line, m.column));
     }
 }
 
