@@ -52,6 +52,10 @@ fn ticket(dir: &Path, id: &str) -> Value {
     serde_json::from_str(&text).expect("ticket is JSON")
 }
 
+fn fp_of(e: &Value) -> &str {
+    e["fingerprint"].as_str().expect("fingerprint")
+}
+
 fn exposures(v: &Value) -> &Vec<Value> {
     v["exposures"].as_array().expect("exposures array")
 }
@@ -119,10 +123,44 @@ fn one_token_in_two_files_is_one_exposure_and_one_ticket() {
     // Human output ends with the exposures.
     let h = run(&["scan", "fs", s(tree.path())]);
     assert!(h.stdout.contains("1 exposure"), "{}", h.stdout);
-    assert!(h
+    assert!(
+        h.stdout.contains(&format!(
+            "{id} GitHub GitHub personal access token (classic) [github.pat] severity high"
+        )),
+        "{}",
+        h.stdout
+    );
+    let block: Vec<&str> = h
         .stdout
-        .contains(&format!("{id} GitHub ghp_…(40) 2 copies")));
-    assert_no_raw(&[&r, &h], tickets.path(), &[&t]);
+        .lines()
+        .skip_while(|l| !l.starts_with(id))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(block[1].contains("ghp_…(40)") && block[1].contains(fp_of(e)));
+    let copies: Vec<&&str> = block.iter().filter(|l| l.starts_with("    ")).collect();
+    assert_eq!(copies.len(), 2, "{block:?}");
+    assert!(
+        copies.iter().any(|l| l.ends_with("/a.env 1:14")),
+        "{block:?}"
+    );
+    assert!(
+        copies.iter().any(|l| l.ends_with("/deploy/b.yml 1:8")),
+        "{block:?}"
+    );
+    assert!(
+        block.contains(&format!("  ticket: {id} (not written; --tickets DIR writes it)").as_str())
+    );
+    // With --tickets the line names the ticket file.
+    let h2 = run(&["scan", "fs", s(tree.path()), "--tickets", s(tickets.path())]);
+    assert!(
+        h2.stdout.contains(&format!(
+            "  ticket: {}",
+            s(&tickets.path().join(format!("{id}.json")))
+        )),
+        "{}",
+        h2.stdout
+    );
+    assert_no_raw(&[&r, &h, &h2], tickets.path(), &[&t]);
 }
 
 #[test]
