@@ -11,10 +11,12 @@ use anyhow::Context as _;
 use clap::Parser as _;
 
 use cli::{
-    Cli, ColorChoice, Command, CommonArgs, Format, RulesCommand, ScanCommand, TicketsFormat,
+    Cli, ColorChoice, Command, CommonArgs, FailOn, Format, RulesCommand, ScanCommand, TicketsFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
+use leakhound::report::policy;
+use leakhound::report::suppress::{self, Suppressions};
 use leakhound::report::ticket::{TicketFormat, TicketOptions};
 use leakhound::report::{self, sarif, Report};
 use leakhound::scan::{self, ScanOptions};
@@ -106,17 +108,19 @@ fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
-        source::fs::scan(&opts, sink)
-    })?;
     let root = opts
         .paths
         .first()
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
+    let suppressions = suppressions(&args.common, &root)?;
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+        source::fs::scan(&opts, sink)
+    })?;
+    suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &root, None)?;
     write_report(&report, &args.common, &engine, &sarif_paths)?;
-    Ok(exit_code(&report))
+    Ok(exit_code(&report, &args.common))
 }
 
 fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
@@ -142,6 +146,7 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
+    let suppressions = suppressions(&args.common, &opts.repo)?;
     let mut summary = None;
     let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
         summary = Some(source::git::scan(&opts, sink)?);
@@ -155,9 +160,45 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     }
     let repo = std::fs::canonicalize(&opts.repo).unwrap_or_else(|_| opts.repo.clone());
     let label = repo.display().to_string();
+    suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
     write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
-    Ok(exit_code(&report))
+    Ok(exit_code(&report, &args.common))
+}
+
+/// The ignore file (`--ignore-file`, else `.leakhoundignore` at `root`) and
+/// the `--baseline`, read before the scan so a bad entry stops it early.
+fn suppressions(common: &CommonArgs, root: &std::path::Path) -> anyhow::Result<Suppressions> {
+    let ignore_file = common
+        .ignore_file
+        .clone()
+        .or_else(|| suppress::find_ignore(root));
+    let ignores = match ignore_file {
+        Some(path) => suppress::load_ignore(&path)?,
+        None => Vec::new(),
+    };
+    let baseline = common
+        .baseline
+        .as_deref()
+        .map(suppress::load_baseline)
+        .transpose()?;
+    Ok(Suppressions { ignores, baseline })
+}
+
+/// Marks suppressed findings and exposures; unused ignore entries are
+/// warnings with `--report-unused-ignores`.
+fn suppress(
+    report: &mut Report,
+    suppressions: &Suppressions,
+    common: &CommonArgs,
+) -> anyhow::Result<()> {
+    let unused = suppress::apply(report, suppressions)?;
+    if common.report_unused_ignores {
+        for entry in unused {
+            eprintln!("warning: {entry}: ignore entry matched nothing in this scan");
+        }
+    }
+    Ok(())
 }
 
 /// Owners for every exposure, then the rotation tickets (`--tickets`).
@@ -227,6 +268,16 @@ fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(bar)
 }
 
+fn open_output(common: &CommonArgs) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match &common.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
 fn write_report(
     report: &Report,
     common: &CommonArgs,
@@ -234,13 +285,7 @@ fn write_report(
     sarif_paths: &sarif::Paths,
 ) -> anyhow::Result<()> {
     let to_file = common.output.is_some();
-    let mut out: Box<dyn Write> = match &common.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = open_output(common)?;
     match common.format {
         Format::Json => report::json::write(report, &mut out)?,
         Format::Jsonl => report::jsonl::write(report, &mut out)?,
@@ -262,11 +307,18 @@ fn write_report(
     Ok(())
 }
 
-fn exit_code(report: &Report) -> ExitCode {
-    if report.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+/// 1 when an unsuppressed exposure counts under `--fail-on` (or unused
+/// ignore entries are reported), else 0.
+fn exit_code(report: &Report, common: &CommonArgs) -> ExitCode {
+    let fail_on = match common.fail_on {
+        FailOn::Any => policy::FailOn::Any,
+        FailOn::High => policy::FailOn::High,
+        FailOn::None => policy::FailOn::None,
+    };
+    if policy::fails(report, fail_on, common.report_unused_ignores) {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use crate::engine::{Engine, Scratch};
+use crate::report::suppress::{self, Suppressed};
 use crate::report::{Finding, Location, Report, Stats};
 use crate::source::{Origin, Sink, Warning, Worker};
 
@@ -55,6 +56,7 @@ pub fn run<E>(
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         skipped: collector.skipped.load(Ordering::Relaxed),
         errors: collector.errors.load(Ordering::Relaxed),
+        ..Stats::default()
     };
     let mut findings = collector
         .findings
@@ -149,13 +151,16 @@ impl EngineWorker<'_> {
                     line: m.line,
                     column: m.column,
                 };
-                Finding::new(
+                let mut f = Finding::new(
                     c.engine.rule(m.rule),
                     location,
                     &data[m.secret.clone()],
                     m.entropy,
                     c.opts.show_secrets,
-                )
+                );
+                // `leakhound:allow` on the finding's line; read only for lines with findings.
+                f.suppression = Suppressed(suppress::inline(data, m, matches));
+                f
             })
             .collect();
         for (i, m) in matches.iter().enumerate() {

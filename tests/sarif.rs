@@ -328,6 +328,65 @@ fn jsonl_is_one_finding_per_line_then_stats() {
 }
 
 #[test]
+fn suppressed_results_carry_sarif_suppressions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inline, ignored, live) = (
+        token("sarif-inline"),
+        token("sarif-ignored"),
+        token("sarif-live"),
+    );
+    std::fs::write(
+        dir.path().join("a.env"),
+        format!("A={inline} # leakhound:allow sample\nB={ignored}\nC={live}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".leakhoundignore"),
+        format!(
+            "{}  # revoked in INC-7\n",
+            leakhound::report::finding::fingerprint(ignored.as_bytes())
+        ),
+    )
+    .expect("write");
+    let r = run(&[
+        "scan",
+        "fs",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "sarif",
+        "--no-progress",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let log = sarif(&r);
+    assert_valid(&log);
+    let by_line = |line: u64| -> &Value {
+        results(&log)
+            .iter()
+            .find(|res| res["locations"][0]["physicalLocation"]["region"]["startLine"] == line)
+            .unwrap_or_else(|| panic!("no result on line {line}"))
+    };
+    assert_eq!(
+        by_line(1)["suppressions"],
+        serde_json::json!([{"kind": "inSource", "status": "accepted", "justification": "inline leakhound:allow: sample"}])
+    );
+    assert_eq!(
+        by_line(2)["suppressions"],
+        serde_json::json!([{"kind": "external", "status": "accepted", "justification": "revoked in INC-7"}])
+    );
+    assert!(by_line(3).get("suppressions").is_none());
+    // A schema check that ignored suppressions would accept a bad kind.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["suppressions"] = serde_json::json!([{"kind": "nope"}]);
+    assert!(
+        !schema_errors(&bad).is_empty(),
+        "bad suppression kind accepted"
+    );
+    for t in [&inline, &ignored, &live] {
+        assert!(!r.stdout.contains(t.as_str()) && !r.stderr.contains(t.as_str()));
+    }
+}
+
+#[test]
 fn the_schema_check_rejects_broken_logs() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

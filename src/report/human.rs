@@ -1,6 +1,7 @@
 //! `--format human`: one block per exposure (distinct secret): provider,
 //! rule, severity, redacted preview and fingerprint once, then each copy on
-//! its own line, the owner and the ticket. Safe for public CI logs (redacted previews, no file contents,
+//! its own line, the owner and the ticket. Suppressed exposures are only
+//! counted. Safe for public CI logs (redacted previews, no file contents,
 //! no raw bytes).
 
 use std::collections::{BTreeSet, HashMap};
@@ -34,7 +35,11 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
             copies.entry(id.as_str()).or_default().push(f);
         }
     }
-    let shown: Vec<&Exposure> = report.exposures.iter().collect();
+    let shown: Vec<&Exposure> = report
+        .exposures
+        .iter()
+        .filter(|e| !e.suppression.is_suppressed())
+        .collect();
     for (i, e) in shown.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -50,7 +55,11 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         writeln!(out)?;
     }
 
-    let live: Vec<&Finding> = report.findings.iter().collect();
+    let live: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| !f.suppression.is_suppressed())
+        .collect();
     let files: BTreeSet<String> = live.iter().map(|f| f.location.origin.to_string()).collect();
     let s = &report.stats;
     let what = match shown.len() {
@@ -65,6 +74,14 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
     );
     let code = if shown.is_empty() { "32" } else { "1;33" };
     writeln!(out, "{}", style.paint(code, &headline))?;
+    let suppressed = report.exposures.len() - shown.len();
+    if suppressed > 0 {
+        writeln!(
+            out,
+            "{} (see --format json)",
+            plural(suppressed, "suppressed exposure", "suppressed exposures")
+        )?;
+    }
     let summary = format!(
         "scanned {} in {} blobs in {:.2}s{}{}",
         human_bytes(s.bytes),
@@ -119,6 +136,9 @@ fn exposure(
         }
         if let Some(secret) = &f.secret {
             line.push_str(&format!(" {}", printable(secret)));
+        }
+        if let Some(s) = f.suppression.get() {
+            line.push_str(&format!(" (suppressed: {})", printable(&s.reason)));
         }
         writeln!(out, "{line}")?;
         if let Some(detail) = detail(&f.location.origin) {
