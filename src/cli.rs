@@ -137,7 +137,8 @@ pub enum FailOn {
 pub enum Format {
     Human,
     Json,
-    /// One finding per line, then a `{"stats": ...}` line.
+    /// Streamed: one `{"type":"finding"}` line per finding as it is found, then
+    /// one `{"type":"exposure"}` line per exposure and a `{"type":"summary"}` line.
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning); never holds raw secrets.
     Sarif,

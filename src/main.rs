@@ -15,10 +15,11 @@ use cli::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
+use leakhound::report::jsonl::Stream;
 use leakhound::report::policy;
 use leakhound::report::suppress::{self, Suppressions};
 use leakhound::report::ticket::{TicketFormat, TicketOptions};
-use leakhound::report::{self, sarif, Report};
+use leakhound::report::{self, sarif, Finding, Report};
 use leakhound::scan::{self, ScanOptions};
 use leakhound::source::git::{GitMode, GitOptions};
 use leakhound::source::{self, fs::FsOptions, Warning};
@@ -114,12 +115,16 @@ fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let suppressions = suppressions(&args.common, &root)?;
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+    let stream = stream(&args.common, &suppressions)?;
+    let events = StderrEvents {
+        stream: stream.as_ref(),
+    };
+    let mut report = scan::run(&engine, &scan_opts, &events, |sink| {
         source::fs::scan(&opts, sink)
     })?;
     suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &root, None)?;
-    write_report(&report, &args.common, &engine, &sarif_paths)?;
+    write_report(&report, &args.common, &engine, &sarif_paths, stream)?;
     Ok(exit_code(&report, &args.common))
 }
 
@@ -147,8 +152,12 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         progress: progress_bar(&args.common),
     };
     let suppressions = suppressions(&args.common, &opts.repo)?;
+    let stream = stream(&args.common, &suppressions)?;
+    let events = StderrEvents {
+        stream: stream.as_ref(),
+    };
     let mut summary = None;
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+    let mut report = scan::run(&engine, &scan_opts, &events, |sink| {
         summary = Some(source::git::scan(&opts, sink)?);
         Ok::<_, source::git::GitError>(())
     })?;
@@ -162,7 +171,7 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     let label = repo.display().to_string();
     suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
-    write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
+    write_report(&report, &args.common, &engine, &sarif::Paths::Repo, stream)?;
     Ok(exit_code(&report, &args.common))
 }
 
@@ -199,6 +208,17 @@ fn suppress(
         }
     }
     Ok(())
+}
+
+/// `--format jsonl` streams findings into the output while the scan runs.
+fn stream<'a>(
+    common: &CommonArgs,
+    suppressions: &'a Suppressions,
+) -> anyhow::Result<Option<Stream<'a>>> {
+    if common.format != Format::Jsonl {
+        return Ok(None);
+    }
+    Ok(Some(Stream::new(open_output(common)?, suppressions)))
 }
 
 /// Owners for every exposure, then the rotation tickets (`--tickets`).
@@ -283,7 +303,12 @@ fn write_report(
     common: &CommonArgs,
     engine: &Engine,
     sarif_paths: &sarif::Paths,
+    stream: Option<Stream>,
 ) -> anyhow::Result<()> {
+    if let Some(stream) = stream {
+        stream.finish(report)?;
+        return Ok(());
+    }
     let to_file = common.output.is_some();
     let mut out = open_output(common)?;
     match common.format {
@@ -323,14 +348,21 @@ fn exit_code(report: &Report, common: &CommonArgs) -> ExitCode {
 }
 
 /// Warnings and notes go to stderr as they happen; they name the input,
-/// never its contents.
-struct StderrEvents;
+/// never its contents. Findings go to the JSONL stream when there is one.
+struct StderrEvents<'s, 'a> {
+    stream: Option<&'s Stream<'a>>,
+}
 
-impl scan::Events for StderrEvents {
+impl scan::Events for StderrEvents<'_, '_> {
     fn warning(&self, warning: &Warning) {
         eprintln!("warning: {warning}");
     }
     fn skipped(&self, input: &str, reason: &str) {
         eprintln!("note: skipped {input}: {reason}");
+    }
+    fn finding(&self, finding: &Finding) {
+        if let Some(stream) = self.stream {
+            stream.finding(finding);
+        }
     }
 }

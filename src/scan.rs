@@ -18,6 +18,11 @@ use crate::source::{Origin, Sink, Warning, Worker};
 pub trait Events: Sync {
     fn warning(&self, warning: &Warning);
     fn skipped(&self, input: &str, reason: &str);
+    /// A finding as soon as it is made (`--format jsonl` streams them),
+    /// from any worker thread. Origins' free text is already scrubbed of
+    /// secrets known so far and of anything the rules find in it; the raw
+    /// value is there only with `--show-secrets`.
+    fn finding(&self, _finding: &Finding) {}
 }
 
 pub struct ScanOptions {
@@ -188,9 +193,49 @@ impl EngineWorker<'_> {
                 }
             }
         }
+        for f in &found {
+            self.announce(f);
+        }
         c.findings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .extend(found);
+    }
+
+    /// Hands `f` to `Events::finding`. A streamed line cannot be taken back,
+    /// so origins with free text (commit summaries) are scrubbed now: of the
+    /// secrets found so far (this blob's included) and of whatever the rules
+    /// find in the origin's own text.
+    fn announce(&mut self, f: &Finding) {
+        let c = self.collector;
+        if c.opts.show_secrets || f.location.origin.commit().is_none() {
+            c.events.finding(f);
+            return;
+        }
+        let mut shown = f.clone();
+        let text = serde_json::to_string(&shown.location.origin).unwrap_or_default();
+        let in_text: Vec<(String, String)> = c
+            .engine
+            .scan(text.as_bytes(), &mut self.scratch)
+            .iter()
+            .filter_map(|m| {
+                let secret = text.as_bytes().get(m.secret.clone())?;
+                let secret = std::str::from_utf8(secret).ok()?;
+                Some((
+                    secret.to_string(),
+                    crate::report::finding::redact(secret.as_bytes()),
+                ))
+            })
+            .collect();
+        {
+            let known = c
+                .secrets
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (secret, redacted) in known.iter().chain(&in_text) {
+                shown.location.origin.scrub(secret, redacted);
+            }
+        }
+        c.events.finding(&shown);
     }
 }

@@ -488,3 +488,42 @@ fn suppressed_exposures_get_no_ticket_and_keep_theirs() {
     );
     assert_no_raw(&[&r1, &r2], &[&kept, &fresh]);
 }
+
+#[test]
+fn jsonl_lines_carry_suppression() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    let (ignored, live) = (token("jsonl-ignored"), token("jsonl-live"));
+    write(
+        tree.path(),
+        "a.env",
+        &format!("GITHUB_TOKEN={ignored}\nT={live}\n"),
+    );
+    write(
+        tree.path(),
+        ".leakhoundignore",
+        &format!("{}  # demo\n", fingerprint(ignored.as_bytes())),
+    );
+    let r = scan(tree.path(), &["--format", "jsonl"]);
+    assert_eq!(r.code, 1);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let by_fp = |kind: &str, secret: &str| -> Value {
+        let fp = fingerprint(secret.as_bytes());
+        lines
+            .iter()
+            .find(|l| l["type"] == kind && l["fingerprint"] == fp.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} line for {fp}"))
+    };
+    assert_eq!(by_fp("finding", &ignored)["suppressed"], true);
+    assert_eq!(by_fp("finding", &ignored)["suppression"]["reason"], "demo");
+    assert_eq!(by_fp("exposure", &ignored)["suppressed"], true);
+    assert_eq!(by_fp("finding", &live)["suppressed"], false);
+    let summary = lines.last().expect("summary");
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["stats"]["suppressed"]["exposures"], 1);
+    assert_no_raw(&[&r], &[&ignored, &live]);
+}
