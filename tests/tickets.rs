@@ -490,3 +490,76 @@ fn tickets_hold_no_raw_secret_even_with_show_secrets() {
     assert!(md.contains("in the message of commit"), "{md}");
     assert_no_raw(&[], tickets.path(), &[&t]);
 }
+
+#[test]
+fn owners_match_on_source_and_origin_fields() {
+    let mut repo = Repo::new();
+    let (infra, app, message) = (
+        token("owners-infra"),
+        token("owners-app"),
+        token("owners-message"),
+    );
+    write(
+        repo.dir.path(),
+        ".leakhound/owners.yaml",
+        r#"owners:
+  - match: {image: "registry.example/app*"}   # no fs or git origin has an image
+    owner: '@images'
+  - match: {source: git, path: "infra/**"}
+    owner: '@infra-history'
+  - source: fs
+    match: {path: "infra/**"}
+    owner: '@infra-files'
+  - match: {source: git-commit-message, email: "ada@*"}
+    owner: '@messages'
+  - source: 'git*'
+    owner: '@git-anything'
+"#,
+    );
+    write(
+        repo.dir.path(),
+        "infra/prod.env",
+        &format!("GITHUB_TOKEN={infra}\n"),
+    );
+    write(
+        repo.dir.path(),
+        "src/app.env",
+        &format!("GITHUB_TOKEN={app}\n"),
+    );
+    repo.commit(&format!("add config, see {message}"));
+
+    let r = run(&["scan", "git", repo.root(), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let (who, why) = owner_of(&v, &infra);
+    assert_eq!(who, "@infra-history");
+    assert!(
+        why.contains(r#"match {path: "infra/**", source: "git"}"#),
+        "{why}"
+    );
+    assert_eq!(owner_of(&v, &message).0, "@messages");
+    let (who, why) = owner_of(&v, &app);
+    assert_eq!(who, "@git-anything");
+    assert!(why.contains(r#"source "git*""#), "{why}");
+
+    // The same files on disk: fs origins.
+    let r2 = run(&["scan", "fs", repo.root(), "--format", "json"]);
+    let v2 = json(&r2);
+    assert_eq!(owner_of(&v2, &infra).0, "@infra-files");
+    assert_eq!(owner_of(&v2, &app).0, "unassigned");
+
+    // A bad glob is an error naming the file.
+    write(
+        repo.dir.path(),
+        ".leakhound/owners.yaml",
+        "owners:\n  - match: {path: 'infra/[a'}\n    owner: x\n",
+    );
+    let r3 = run(&["scan", "fs", repo.root(), "--format", "json"]);
+    assert_eq!(r3.code, 2);
+    assert!(r3.stderr.contains("owners.yaml"), "{}", r3.stderr);
+    for r in [&r, &r2, &r3] {
+        for t in [&infra, &app, &message] {
+            assert!(!r.stdout.contains(t.as_str()) && !r.stderr.contains(t.as_str()));
+        }
+    }
+}
