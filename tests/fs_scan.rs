@@ -117,6 +117,8 @@ fn default_outputs_never_contain_a_raw_secret() {
         vec!["scan", "fs", root],
         vec!["scan", "fs", root, "--format", "json"],
         vec!["scan", "fs", root, "--format", "human", "--color", "always"],
+        vec!["scan", "fs", root, "--format", "jsonl"],
+        vec!["scan", "fs", root, "--format", "sarif"],
         vec!["scan", "fs", root, "--format", "json", "-o", out_path],
     ] {
         let r = run(&args);
