@@ -16,6 +16,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the scan variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan a source for secrets.
@@ -137,13 +139,39 @@ pub struct CommonArgs {
     /// Ticket files besides the JSON ledger (repeatable): markdown, github, jira.
     #[arg(long, value_enum, value_name = "FORMAT", default_values_t = [TicketsFormat::Markdown])]
     pub tickets_format: Vec<TicketsFormat>,
+    /// Ignore file to use instead of `.leakhoundignore` at the scan root
+    /// (lines: `FINGERPRINT  # reason`; the reason is mandatory).
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
+    /// A previous `--format json` report: exposures whose fingerprint it
+    /// holds are suppressed (still listed in JSON, marked with the reason).
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// List ignore entries that matched nothing as warnings, and fail (exit 1)
+    /// when there are any. Use it on full scans, not on --staged or --range.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+    /// Which unsuppressed exposures make the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any unsuppressed exposure.
+    Any,
+    /// Only unsuppressed exposures of high severity.
+    High,
+    /// Never: exit 0 unless there is an error.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
-    /// One finding per line, then a `{"stats": ...}` line.
+    /// Streamed: one `{"type":"finding"}` line per finding as it is found, then
+    /// one `{"type":"exposure"}` line per exposure and a `{"type":"summary"}` line.
     Jsonl,
     /// SARIF 2.1.0 (GitHub code scanning); never holds raw secrets.
     Sarif,

@@ -11,14 +11,17 @@ use anyhow::Context as _;
 use clap::Parser as _;
 
 use cli::{
-    Cli, ColorChoice, Command, CommonArgs, Format, HookCommand, RulesCommand, ScanCommand,
+    Cli, ColorChoice, Command, CommonArgs, FailOn, Format, HookCommand, RulesCommand, ScanCommand,
     TicketsFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound::engine::{check, ruleset, Engine};
 use leakhound::hook;
+use leakhound::report::jsonl::Stream;
+use leakhound::report::policy;
+use leakhound::report::suppress::{self, Suppressions};
 use leakhound::report::ticket::{TicketFormat, TicketOptions};
-use leakhound::report::{self, sarif, Report};
+use leakhound::report::{self, sarif, Finding, Report};
 use leakhound::scan::{self, ScanOptions};
 use leakhound::source::git::{GitMode, GitOptions};
 use leakhound::source::{self, fs::FsOptions, Warning};
@@ -133,17 +136,23 @@ fn scan_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
-        source::fs::scan(&opts, sink)
-    })?;
     let root = opts
         .paths
         .first()
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
+    let suppressions = suppressions(&args.common, &root)?;
+    let stream = stream(&args.common, &suppressions)?;
+    let events = StderrEvents {
+        stream: stream.as_ref(),
+    };
+    let mut report = scan::run(&engine, &scan_opts, &events, |sink| {
+        source::fs::scan(&opts, sink)
+    })?;
+    suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &root, None)?;
-    write_report(&report, &args.common, &engine, &sarif_paths)?;
-    Ok(exit_code(&report))
+    write_report(&report, &args.common, &engine, &sarif_paths, stream)?;
+    Ok(exit_code(&report, &args.common))
 }
 
 fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
@@ -169,8 +178,13 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
+    let suppressions = suppressions(&args.common, &opts.repo)?;
+    let stream = stream(&args.common, &suppressions)?;
+    let events = StderrEvents {
+        stream: stream.as_ref(),
+    };
     let mut summary = None;
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+    let mut report = scan::run(&engine, &scan_opts, &events, |sink| {
         summary = Some(source::git::scan(&opts, sink)?);
         Ok::<_, source::git::GitError>(())
     })?;
@@ -182,12 +196,60 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     }
     let repo = std::fs::canonicalize(&opts.repo).unwrap_or_else(|_| opts.repo.clone());
     let label = repo.display().to_string();
+    suppress(&mut report, &suppressions, &args.common)?;
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
-    write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
-    if args.staged && !report.findings.is_empty() {
+    write_report(&report, &args.common, &engine, &sarif::Paths::Repo, stream)?;
+    let code = exit_code(&report, &args.common);
+    if args.staged && code == ExitCode::from(1) {
         report::blocked::write(&report, &mut std::io::stderr().lock())?;
     }
-    Ok(exit_code(&report))
+    Ok(code)
+}
+
+/// The ignore file (`--ignore-file`, else `.leakhoundignore` at `root`) and
+/// the `--baseline`, read before the scan so a bad entry stops it early.
+fn suppressions(common: &CommonArgs, root: &std::path::Path) -> anyhow::Result<Suppressions> {
+    let ignore_file = common
+        .ignore_file
+        .clone()
+        .or_else(|| suppress::find_ignore(root));
+    let ignores = match ignore_file {
+        Some(path) => suppress::load_ignore(&path)?,
+        None => Vec::new(),
+    };
+    let baseline = common
+        .baseline
+        .as_deref()
+        .map(suppress::load_baseline)
+        .transpose()?;
+    Ok(Suppressions { ignores, baseline })
+}
+
+/// Marks suppressed findings and exposures; unused ignore entries are
+/// warnings with `--report-unused-ignores`.
+fn suppress(
+    report: &mut Report,
+    suppressions: &Suppressions,
+    common: &CommonArgs,
+) -> anyhow::Result<()> {
+    let unused = suppress::apply(report, suppressions)?;
+    if common.report_unused_ignores {
+        for entry in unused {
+            eprintln!("warning: {entry}: ignore entry matched nothing in this scan");
+        }
+    }
+    Ok(())
+}
+
+/// `--format jsonl` streams findings into the output while the scan runs.
+fn stream<'a>(
+    common: &CommonArgs,
+    suppressions: &'a Suppressions,
+) -> anyhow::Result<Option<Stream<'a>>> {
+    if common.format != Format::Jsonl {
+        return Ok(None);
+    }
+    Ok(Some(Stream::new(open_output(common)?, suppressions)))
 }
 
 /// Owners for every exposure, then the rotation tickets (`--tickets`).
@@ -257,20 +319,29 @@ fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(bar)
 }
 
+fn open_output(common: &CommonArgs) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match &common.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
 fn write_report(
     report: &Report,
     common: &CommonArgs,
     engine: &Engine,
     sarif_paths: &sarif::Paths,
+    stream: Option<Stream>,
 ) -> anyhow::Result<()> {
+    if let Some(stream) = stream {
+        stream.finish(report)?;
+        return Ok(());
+    }
     let to_file = common.output.is_some();
-    let mut out: Box<dyn Write> = match &common.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = open_output(common)?;
     match common.format {
         Format::Json => report::json::write(report, &mut out)?,
         Format::Jsonl => report::jsonl::write(report, &mut out)?,
@@ -292,23 +363,37 @@ fn write_report(
     Ok(())
 }
 
-fn exit_code(report: &Report) -> ExitCode {
-    if report.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+/// 1 when an unsuppressed exposure counts under `--fail-on` (or unused
+/// ignore entries are reported), else 0.
+fn exit_code(report: &Report, common: &CommonArgs) -> ExitCode {
+    let fail_on = match common.fail_on {
+        FailOn::Any => policy::FailOn::Any,
+        FailOn::High => policy::FailOn::High,
+        FailOn::None => policy::FailOn::None,
+    };
+    if policy::fails(report, fail_on, common.report_unused_ignores) {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
 /// Warnings and notes go to stderr as they happen; they name the input,
-/// never its contents.
-struct StderrEvents;
+/// never its contents. Findings go to the JSONL stream when there is one.
+struct StderrEvents<'s, 'a> {
+    stream: Option<&'s Stream<'a>>,
+}
 
-impl scan::Events for StderrEvents {
+impl scan::Events for StderrEvents<'_, '_> {
     fn warning(&self, warning: &Warning) {
         eprintln!("warning: {warning}");
     }
     fn skipped(&self, input: &str, reason: &str) {
         eprintln!("note: skipped {input}: {reason}");
+    }
+    fn finding(&self, finding: &Finding) {
+        if let Some(stream) = self.stream {
+            stream.finding(finding);
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use crate::engine::{Engine, Match, Overlaps, Scratch, ValueClass};
+use crate::report::suppress::{self, Suppressed};
 use crate::report::{Finding, Location, Report, Stats};
 use crate::source::{text, NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 
@@ -17,6 +18,11 @@ use crate::source::{text, NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 pub trait Events: Sync {
     fn warning(&self, warning: &Warning);
     fn skipped(&self, input: &str, reason: &str);
+    /// A finding as soon as it is made (`--format jsonl` streams them),
+    /// from any worker thread. Origins' free text is already scrubbed of
+    /// secrets known so far and of anything the rules find in it; the raw
+    /// value is there only with `--show-secrets`.
+    fn finding(&self, _finding: &Finding) {}
 }
 
 pub struct ScanOptions {
@@ -55,6 +61,7 @@ pub fn run<E>(
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         skipped: collector.skipped.load(Ordering::Relaxed),
         errors: collector.errors.load(Ordering::Relaxed),
+        ..Stats::default()
     };
     let mut findings = collector
         .findings
@@ -148,7 +155,8 @@ impl Worker for EngineWorker<'_> {
                 (value.line.saturating_add(m.line - 1), m.column)
             }
         };
-        c.record(matches, value.value, std::slice::from_ref(origin), &at);
+        let found = c.record(matches, value.value, std::slice::from_ref(origin), &at);
+        self.publish(found);
     }
 }
 
@@ -167,7 +175,8 @@ impl EngineWorker<'_> {
                 continue;
             }
             let origins = built.get_or_insert_with(&mut *origins);
-            c.record(matches, text, origins, &|m| (m.line, m.column));
+            let found = c.record(matches, text, origins, &|m| (m.line, m.column));
+            self.publish(found);
         }
     }
 }
@@ -189,9 +198,9 @@ impl Collector<'_> {
         data: &[u8],
         origins: &[Origin],
         at: &dyn Fn(&Match) -> (u32, u32),
-    ) {
+    ) -> Vec<Finding> {
         let Some((first, rest)) = origins.split_first() else {
-            return;
+            return Vec::new();
         };
         let mut found: Vec<Finding> = matches
             .iter()
@@ -210,6 +219,8 @@ impl Collector<'_> {
                     self.opts.show_secrets,
                 );
                 f.confidence = m.confidence;
+                // `leakhound:allow` on the finding's line; read only for lines with findings.
+                f.suppression = Suppressed(suppress::inline(data, m, matches));
                 f
             })
             .collect();
@@ -238,9 +249,57 @@ impl Collector<'_> {
                 }
             }
         }
-        self.findings
+        found
+    }
+}
+
+impl EngineWorker<'_> {
+    /// Streams each finding (see `announce`), then keeps them for the report.
+    fn publish(&mut self, found: Vec<Finding>) {
+        for f in &found {
+            self.announce(f);
+        }
+        self.collector
+            .findings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .extend(found);
+    }
+
+    /// Hands `f` to `Events::finding`. A streamed line cannot be taken back,
+    /// so origins with free text (commit summaries) are scrubbed now: of the
+    /// secrets found so far (this blob's included) and of whatever the rules
+    /// find in the origin's own text.
+    fn announce(&mut self, f: &Finding) {
+        let c = self.collector;
+        if c.opts.show_secrets || f.location.origin.commit().is_none() {
+            c.events.finding(f);
+            return;
+        }
+        let mut shown = f.clone();
+        let text = serde_json::to_string(&shown.location.origin).unwrap_or_default();
+        let in_text: Vec<(String, String)> = c
+            .engine
+            .scan(text.as_bytes(), &mut self.scratch)
+            .iter()
+            .filter_map(|m| {
+                let secret = text.as_bytes().get(m.secret.clone())?;
+                let secret = std::str::from_utf8(secret).ok()?;
+                Some((
+                    secret.to_string(),
+                    crate::report::finding::redact(secret.as_bytes()),
+                ))
+            })
+            .collect();
+        {
+            let known = c
+                .secrets
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (secret, redacted) in known.iter().chain(&in_text) {
+                shown.location.origin.scrub(secret, redacted);
+            }
+        }
+        c.events.finding(&shown);
     }
 }

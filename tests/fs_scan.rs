@@ -117,6 +117,8 @@ fn default_outputs_never_contain_a_raw_secret() {
         vec!["scan", "fs", root],
         vec!["scan", "fs", root, "--format", "json"],
         vec!["scan", "fs", root, "--format", "human", "--color", "always"],
+        vec!["scan", "fs", root, "--format", "jsonl"],
+        vec!["scan", "fs", root, "--format", "sarif"],
         vec!["scan", "fs", root, "--format", "json", "-o", out_path],
     ] {
         let r = run(&args);
@@ -197,7 +199,7 @@ fn json_shape_and_fingerprints() {
 }
 
 #[test]
-fn human_output_is_grouped_by_file_and_printable() {
+fn human_output_is_grouped_by_exposure_and_printable() {
     let root = fixtures().join("positive");
     let r = run(&["scan", "fs", root.to_str().expect("utf-8")]);
     assert_eq!(r.code, 1);
@@ -209,14 +211,43 @@ fn human_output_is_grouped_by_file_and_printable() {
         r.stdout.chars().all(|c| c == '\n' || !c.is_control()),
         "no control characters or binary garbage in human output"
     );
-    let files: BTreeSet<String> = expected().into_iter().map(|e| e.0).collect();
-    for f in &files {
+    // Every finding is one copy line `PATH LINE:COLUMN` under its exposure.
+    for (path, line, column, _) in expected() {
+        let copy = format!("/{path} {line}:{column}");
         assert_eq!(
-            r.stdout.lines().filter(|l| l.ends_with(f.as_str())).count(),
+            r.stdout
+                .lines()
+                .filter(|l| l.starts_with("    ") && l.contains(&copy))
+                .count(),
             1,
-            "{f} is a single group header"
+            "{copy} is one copy line: {}",
+            r.stdout
         );
     }
+    // One header per exposure, each with its fingerprint once and a ticket line.
+    let v = json(&run(&[
+        "scan",
+        "fs",
+        root.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]));
+    let exposures = v["exposures"].as_array().expect("exposures");
+    for e in exposures {
+        let id = e["id"].as_str().expect("id");
+        let fp = e["fingerprint"].as_str().expect("fingerprint");
+        assert_eq!(
+            r.stdout.lines().filter(|l| l.starts_with(id)).count(),
+            1,
+            "{id} header"
+        );
+        assert_eq!(r.stdout.matches(&format!("fp:{fp}")).count(), 1, "{fp}");
+        assert!(r.stdout.contains(&format!("  ticket: {id}")), "{id} ticket");
+    }
+    assert!(
+        r.stdout.contains(&format!("{} exposures", exposures.len())),
+        "summary line"
+    );
     assert!(r.stdout.contains("findings in"), "summary line");
 }
 

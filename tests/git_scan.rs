@@ -465,3 +465,32 @@ fn a_secret_kept_while_the_file_changes_is_one_finding_at_its_first_commit() {
     assert_eq!(f["location"]["occurrences"], 6);
     assert_no_raw(&r, &[&t]);
 }
+
+#[test]
+fn jsonl_streams_git_findings_without_pasted_secrets() {
+    let mut repo = Repo::new();
+    let (in_file, only_in_message) = (token("jsonl-file"), token("jsonl-message"));
+    repo.write("app.env", &format!("GITHUB_TOKEN={in_file}\n"));
+    // The summary of the file's finding quotes both tokens.
+    repo.commit(&format!("add {in_file} and {only_in_message}"));
+    let r = run(&["scan", "git", repo.root(), "--format", "jsonl"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let file_line = lines
+        .iter()
+        .find(|l| l["type"] == "finding" && l["location"]["source"] == "git")
+        .expect("the file's finding line");
+    assert_eq!(
+        file_line["location"]["summary"],
+        "add ghp_…(40) and ghp_…(40)"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l["type"] == "finding" && l["location"]["source"] == "git-commit-message"));
+    assert_eq!(lines.last().expect("summary")["type"], "summary");
+    assert_no_raw(&r, &[&in_file, &only_in_message]);
+}

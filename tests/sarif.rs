@@ -292,7 +292,7 @@ fn clean_scan_is_valid_sarif_with_no_results() {
 }
 
 #[test]
-fn jsonl_is_one_finding_per_line_then_stats() {
+fn jsonl_is_finding_lines_then_exposures_then_summary() {
     let root = fixtures();
     let root = root.to_str().expect("utf-8");
     let as_json = json(&run(&["scan", "fs", root, "--format", "json"]));
@@ -303,9 +303,31 @@ fn jsonl_is_one_finding_per_line_then_stats() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line ({e}): {l}")))
         .collect();
-    let (stats, findings) = lines.split_last().expect("at least the stats line");
-    assert!(stats["stats"]["blobs"].as_u64().is_some_and(|b| b > 0));
-    assert_eq!(stats.as_object().map(|o| o.len()), Some(1));
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l["type"].as_str().expect("every line has a type"))
+        .collect();
+    // finding* exposure* summary, in that order.
+    let first_exposure = kinds
+        .iter()
+        .position(|k| *k == "exposure")
+        .expect("exposures");
+    assert!(
+        kinds[..first_exposure].iter().all(|k| *k == "finding"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds[first_exposure..kinds.len() - 1]
+            .iter()
+            .all(|k| *k == "exposure"),
+        "{kinds:?}"
+    );
+    let (summary, _) = lines.split_last().expect("at least the summary line");
+    assert_eq!(summary["type"], "summary");
+    assert!(summary["stats"]["blobs"].as_u64().is_some_and(|b| b > 0));
+    assert_eq!(summary.as_object().map(|o| o.len()), Some(2));
+    let findings = &lines[..first_exposure];
+    let exposures = &lines[first_exposure..lines.len() - 1];
     let expected = as_json["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), expected.len());
     let key = |f: &Value| {
@@ -319,11 +341,80 @@ fn jsonl_is_one_finding_per_line_then_stats() {
     let a: BTreeMap<_, usize> = findings.iter().map(|f| (key(f), 0)).collect();
     let b: BTreeMap<_, usize> = expected.iter().map(|f| (key(f), 0)).collect();
     assert_eq!(a, b);
+    let ids = |v: &[Value]| -> Vec<String> {
+        v.iter()
+            .map(|e| e["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(exposures),
+        ids(as_json["exposures"].as_array().expect("exposures"))
+    );
     for f in findings {
+        assert_eq!(f["suppressed"], false);
         assert!(
             f.get("secret").is_none(),
             "no raw value without --show-secrets"
         );
+    }
+}
+
+#[test]
+fn suppressed_results_carry_sarif_suppressions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (inline, ignored, live) = (
+        token("sarif-inline"),
+        token("sarif-ignored"),
+        token("sarif-live"),
+    );
+    std::fs::write(
+        dir.path().join("a.env"),
+        format!("A={inline} # leakhound:allow sample\nB={ignored}\nC={live}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".leakhoundignore"),
+        format!(
+            "{}  # revoked in INC-7\n",
+            leakhound::report::finding::fingerprint(ignored.as_bytes())
+        ),
+    )
+    .expect("write");
+    let r = run(&[
+        "scan",
+        "fs",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "sarif",
+        "--no-progress",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let log = sarif(&r);
+    assert_valid(&log);
+    let by_line = |line: u64| -> &Value {
+        results(&log)
+            .iter()
+            .find(|res| res["locations"][0]["physicalLocation"]["region"]["startLine"] == line)
+            .unwrap_or_else(|| panic!("no result on line {line}"))
+    };
+    assert_eq!(
+        by_line(1)["suppressions"],
+        serde_json::json!([{"kind": "inSource", "status": "accepted", "justification": "inline leakhound:allow: sample"}])
+    );
+    assert_eq!(
+        by_line(2)["suppressions"],
+        serde_json::json!([{"kind": "external", "status": "accepted", "justification": "revoked in INC-7"}])
+    );
+    assert!(by_line(3).get("suppressions").is_none());
+    // A schema check that ignored suppressions would accept a bad kind.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["suppressions"] = serde_json::json!([{"kind": "nope"}]);
+    assert!(
+        !schema_errors(&bad).is_empty(),
+        "bad suppression kind accepted"
+    );
+    for t in [&inline, &ignored, &live] {
+        assert!(!r.stdout.contains(t.as_str()) && !r.stderr.contains(t.as_str()));
     }
 }
 

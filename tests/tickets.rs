@@ -52,6 +52,10 @@ fn ticket(dir: &Path, id: &str) -> Value {
     serde_json::from_str(&text).expect("ticket is JSON")
 }
 
+fn fp_of(e: &Value) -> &str {
+    e["fingerprint"].as_str().expect("fingerprint")
+}
+
 fn exposures(v: &Value) -> &Vec<Value> {
     v["exposures"].as_array().expect("exposures array")
 }
@@ -119,10 +123,44 @@ fn one_token_in_two_files_is_one_exposure_and_one_ticket() {
     // Human output ends with the exposures.
     let h = run(&["scan", "fs", s(tree.path())]);
     assert!(h.stdout.contains("1 exposure"), "{}", h.stdout);
-    assert!(h
+    assert!(
+        h.stdout.contains(&format!(
+            "{id} GitHub GitHub personal access token (classic) [github.pat] severity high"
+        )),
+        "{}",
+        h.stdout
+    );
+    let block: Vec<&str> = h
         .stdout
-        .contains(&format!("{id} GitHub ghp_…(40) 2 copies")));
-    assert_no_raw(&[&r, &h], tickets.path(), &[&t]);
+        .lines()
+        .skip_while(|l| !l.starts_with(id))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(block[1].contains("ghp_…(40)") && block[1].contains(fp_of(e)));
+    let copies: Vec<&&str> = block.iter().filter(|l| l.starts_with("    ")).collect();
+    assert_eq!(copies.len(), 2, "{block:?}");
+    assert!(
+        copies.iter().any(|l| l.ends_with("/a.env 1:14")),
+        "{block:?}"
+    );
+    assert!(
+        copies.iter().any(|l| l.ends_with("/deploy/b.yml 1:8")),
+        "{block:?}"
+    );
+    assert!(
+        block.contains(&format!("  ticket: {id} (not written; --tickets DIR writes it)").as_str())
+    );
+    // With --tickets the line names the ticket file.
+    let h2 = run(&["scan", "fs", s(tree.path()), "--tickets", s(tickets.path())]);
+    assert!(
+        h2.stdout.contains(&format!(
+            "  ticket: {}",
+            s(&tickets.path().join(format!("{id}.json")))
+        )),
+        "{}",
+        h2.stdout
+    );
+    assert_no_raw(&[&r, &h, &h2], tickets.path(), &[&t]);
 }
 
 #[test]
@@ -451,4 +489,77 @@ fn tickets_hold_no_raw_secret_even_with_show_secrets() {
     let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
     assert!(md.contains("in the message of commit"), "{md}");
     assert_no_raw(&[], tickets.path(), &[&t]);
+}
+
+#[test]
+fn owners_match_on_source_and_origin_fields() {
+    let mut repo = Repo::new();
+    let (infra, app, message) = (
+        token("owners-infra"),
+        token("owners-app"),
+        token("owners-message"),
+    );
+    write(
+        repo.dir.path(),
+        ".leakhound/owners.yaml",
+        r#"owners:
+  - match: {image: "registry.example/app*"}   # no fs or git origin has an image
+    owner: '@images'
+  - match: {source: git, path: "infra/**"}
+    owner: '@infra-history'
+  - source: fs
+    match: {path: "infra/**"}
+    owner: '@infra-files'
+  - match: {source: git-commit-message, email: "ada@*"}
+    owner: '@messages'
+  - source: 'git*'
+    owner: '@git-anything'
+"#,
+    );
+    write(
+        repo.dir.path(),
+        "infra/prod.env",
+        &format!("GITHUB_TOKEN={infra}\n"),
+    );
+    write(
+        repo.dir.path(),
+        "src/app.env",
+        &format!("GITHUB_TOKEN={app}\n"),
+    );
+    repo.commit(&format!("add config, see {message}"));
+
+    let r = run(&["scan", "git", repo.root(), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let (who, why) = owner_of(&v, &infra);
+    assert_eq!(who, "@infra-history");
+    assert!(
+        why.contains(r#"match {path: "infra/**", source: "git"}"#),
+        "{why}"
+    );
+    assert_eq!(owner_of(&v, &message).0, "@messages");
+    let (who, why) = owner_of(&v, &app);
+    assert_eq!(who, "@git-anything");
+    assert!(why.contains(r#"source "git*""#), "{why}");
+
+    // The same files on disk: fs origins.
+    let r2 = run(&["scan", "fs", repo.root(), "--format", "json"]);
+    let v2 = json(&r2);
+    assert_eq!(owner_of(&v2, &infra).0, "@infra-files");
+    assert_eq!(owner_of(&v2, &app).0, "unassigned");
+
+    // A bad glob is an error naming the file.
+    write(
+        repo.dir.path(),
+        ".leakhound/owners.yaml",
+        "owners:\n  - match: {path: 'infra/[a'}\n    owner: x\n",
+    );
+    let r3 = run(&["scan", "fs", repo.root(), "--format", "json"]);
+    assert_eq!(r3.code, 2);
+    assert!(r3.stderr.contains("owners.yaml"), "{}", r3.stderr);
+    for r in [&r, &r2, &r3] {
+        for t in [&infra, &app, &message] {
+            assert!(!r.stdout.contains(t.as_str()) && !r.stderr.contains(t.as_str()));
+        }
+    }
 }

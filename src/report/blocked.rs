@@ -8,13 +8,21 @@ use super::Report;
 
 /// Writes the message for a report of staged changes with findings.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let n = report.exposures.len();
+    let n = report
+        .exposures
+        .iter()
+        .filter(|e| !e.suppression.is_suppressed())
+        .count();
     writeln!(
         out,
         "leakhound: commit blocked: {n} secret{} in the staged changes",
         if n == 1 { "" } else { "s" }
     )?;
-    for f in &report.findings {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| !f.suppression.is_suppressed())
+    {
         writeln!(
             out,
             "  {}:{}:{}  {} ({})  {}  fingerprint {}",

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::suppress::Suppressed;
 use super::{Finding, Location, RuleRef};
 use crate::engine::Confidence;
 
@@ -34,6 +35,10 @@ pub struct Exposure {
     pub owner_rule: String,
     /// Path of the ticket written for it (`--tickets`).
     pub ticket: Option<String>,
+    /// `"suppressed"` and, when set, `"suppression": {kind, reason}`:
+    /// named by an ignore entry or the baseline, or every copy allowed inline.
+    #[serde(flatten)]
+    pub suppression: Suppressed,
 }
 
 /// The exposure id for a set of fingerprints.
@@ -134,6 +139,7 @@ pub fn group(findings: &mut [Finding]) -> Vec<Exposure> {
             owner: "unassigned".to_string(),
             owner_rule: "default".to_string(),
             ticket: None,
+            suppression: Suppressed::default(),
         });
         for &i in &members {
             findings[i].exposure = Some(id.clone());

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::suppress::Suppressed;
 use crate::engine::{Confidence, Rule};
 use crate::source::Origin;
 
@@ -45,6 +46,9 @@ pub struct Finding {
     pub entropy: f32,
     /// A copy of a secret outside its source of truth is compromised.
     pub compromised: bool,
+    /// `"suppressed"` and, when set, `"suppression": {kind, reason}`.
+    #[serde(flatten)]
+    pub suppression: Suppressed,
 }
 
 impl Finding {
@@ -71,6 +75,7 @@ impl Finding {
             exposure: None,
             entropy: (entropy * 100.0).round() / 100.0,
             compromised: true,
+            suppression: Suppressed::default(),
         }
     }
 }

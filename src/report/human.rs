@@ -1,11 +1,13 @@
-//! `--format human`: findings grouped by file, one line each, safe for
-//! public CI logs (redacted previews, no file contents, no raw bytes).
+//! `--format human`: one block per exposure (distinct secret): provider,
+//! rule, severity, redacted preview and fingerprint once, then each copy on
+//! its own line, the owner and the ticket. Suppressed exposures are only
+//! counted. Safe for public CI logs (redacted previews, no file contents,
+//! no raw bytes).
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
-use std::collections::HashMap;
-
-use super::{Finding, Report};
+use super::{Exposure, Finding, Report};
 use crate::source::Origin;
 
 pub struct Style {
@@ -22,90 +24,66 @@ impl Style {
     }
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
-    // Group by where the findings are (a file; a commit and path for git),
-    // in the report's order of first appearance: two commits touching one
-    // path stay two groups even when their lines interleave.
-    let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
-    let mut group_of: HashMap<String, usize> = HashMap::new();
+    let mut copies: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in &report.findings {
-        let key = f.location.origin.to_string();
-        let i = *group_of.entry(key.clone()).or_insert_with(|| {
-            groups.push((key, Vec::new()));
-            groups.len() - 1
-        });
-        groups[i].1.push(f);
+        if let Some(id) = &f.exposure {
+            copies.entry(id.as_str()).or_default().push(f);
+        }
     }
-    let files = groups.len();
-    for (i, (header, findings)) in groups.iter().enumerate() {
+    let shown: Vec<&Exposure> = report
+        .exposures
+        .iter()
+        .filter(|e| !e.suppression.is_suppressed())
+        .collect();
+    for (i, e) in shown.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{}", style.paint("1;4", &printable(header)))?;
-        if let Some(detail) = findings.first().and_then(|f| detail(&f.location.origin)) {
-            writeln!(out, "  {}", style.paint("2", &printable(&detail)))?;
-        }
-        for f in findings {
-            let shown = f
-                .secret
-                .as_deref()
-                .map(printable)
-                .unwrap_or_else(|| f.redacted.clone());
-            writeln!(
-                out,
-                "  {:>5}:{:<4} {} {} {}  {}",
-                f.location.line,
-                f.location.column,
-                style.paint("1;31", &f.rule.name),
-                style.paint("2", &format!("[{}]", f.rule.id)),
-                shown,
-                style.paint("2", &format!("fp:{}", &f.fingerprint[..12])),
-            )?;
-        }
+        exposure(
+            e,
+            copies.get(e.id.as_str()).map_or(&[][..], Vec::as_slice),
+            style,
+            out,
+        )?;
     }
-    if !report.findings.is_empty() {
+    if !shown.is_empty() {
         writeln!(out)?;
     }
-    if !report.exposures.is_empty() {
-        let n = report.exposures.len();
+
+    let live: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| !f.suppression.is_suppressed())
+        .collect();
+    let files: BTreeSet<String> = live.iter().map(|f| f.location.origin.to_string()).collect();
+    let s = &report.stats;
+    let what = match shown.len() {
+        0 => "no exposures".to_string(),
+        1 => "1 exposure (distinct secret, compromised: revoke and rotate)".to_string(),
+        n => format!("{n} exposures (distinct secrets, each compromised: revoke and rotate)"),
+    };
+    let headline = format!(
+        "{what}, {} in {}",
+        plural(live.len(), "finding", "findings"),
+        plural(files.len(), "file", "files"),
+    );
+    let code = if shown.is_empty() { "32" } else { "1;33" };
+    writeln!(out, "{}", style.paint(code, &headline))?;
+    let suppressed = report.exposures.len() - shown.len();
+    if suppressed > 0 {
         writeln!(
             out,
-            "{}",
-            style.paint(
-                "1",
-                &format!(
-                    "{n} exposure{} (distinct secret{}, each compromised: revoke and rotate)",
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "" } else { "s" }
-                )
-            )
+            "{} (see --format json)",
+            plural(suppressed, "suppressed exposure", "suppressed exposures")
         )?;
-        for e in &report.exposures {
-            let copies = e.copies.len();
-            writeln!(
-                out,
-                "  {} {} {} {} cop{}, owner {}{}",
-                style.paint("1", &e.id),
-                printable(&e.provider),
-                printable(&e.redacted),
-                copies,
-                if copies == 1 { "y" } else { "ies" },
-                printable(&e.owner),
-                e.ticket
-                    .as_deref()
-                    .map(|t| format!(", ticket {}", printable(t)))
-                    .unwrap_or_default(),
-            )?;
-        }
-        writeln!(out)?;
     }
-    let s = &report.stats;
     let summary = format!(
-        "{} finding{} in {} file{}; scanned {} in {} blobs in {:.2}s{}{}",
-        report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" },
-        files,
-        if files == 1 { "" } else { "s" },
+        "scanned {} in {} blobs in {:.2}s{}{}",
         human_bytes(s.bytes),
         s.blobs,
         s.seconds,
@@ -120,12 +98,68 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
             String::new()
         },
     );
-    let code = if report.findings.is_empty() {
-        "32"
-    } else {
-        "1;33"
-    };
-    writeln!(out, "{}", style.paint(code, &summary))
+    writeln!(out, "{}", style.paint("2", &summary))
+}
+
+/// One exposure's block.
+fn exposure(
+    e: &Exposure,
+    copies: &[&Finding],
+    style: &Style,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} {} {} {} severity {}",
+        style.paint("1", &e.id),
+        style.paint("1", &printable(&e.provider)),
+        style.paint("1;31", &printable(&e.rule.name)),
+        style.paint("2", &format!("[{}]", e.rule.id)),
+        e.severity.as_str(),
+    )?;
+    writeln!(
+        out,
+        "  {}  {}",
+        printable(&e.redacted),
+        style.paint("2", &format!("fp:{}", e.fingerprint)),
+    )?;
+    for f in copies {
+        let mut line = format!(
+            "    {} {}:{}",
+            printable(&f.location.origin.to_string()),
+            f.location.line,
+            f.location.column
+        );
+        // The other half of a paired credential, under its own rule.
+        if f.rule.id != e.rule.id {
+            line.push_str(&format!(" [{}] {}", f.rule.id, printable(&f.redacted)));
+        }
+        if let Some(secret) = &f.secret {
+            line.push_str(&format!(" {}", printable(secret)));
+        }
+        if let Some(s) = f.suppression.get() {
+            line.push_str(&format!(" (suppressed: {})", printable(&s.reason)));
+        }
+        writeln!(out, "{line}")?;
+        if let Some(detail) = detail(&f.location.origin) {
+            writeln!(out, "      {}", style.paint("2", &printable(&detail)))?;
+        }
+    }
+    writeln!(
+        out,
+        "  owner: {} ({})",
+        printable(&e.owner),
+        printable(&e.owner_rule)
+    )?;
+    match &e.ticket {
+        Some(path) => writeln!(out, "  ticket: {}", printable(path)),
+        None => writeln!(
+            out,
+            "  ticket: {} {}",
+            e.id,
+            style.paint("2", "(not written; --tickets DIR writes it)")
+        ),
+    }
 }
 
 /// Who introduced a git finding, and where else its blob appears.

@@ -8,7 +8,9 @@ pub mod human;
 pub mod json;
 pub mod jsonl;
 pub mod owners;
+pub mod policy;
 pub mod sarif;
+pub mod suppress;
 pub mod ticket;
 
 use serde::Serialize;
@@ -27,6 +29,16 @@ pub struct Stats {
     pub skipped: u64,
     /// Inputs that could not be read.
     pub errors: u64,
+    /// Findings and exposures suppressed (ignore file, inline, baseline).
+    pub suppressed: SuppressedStats,
+    /// Ignore-file entries that matched nothing in this run.
+    pub unused_ignores: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SuppressedStats {
+    pub findings: u64,
+    pub exposures: u64,
 }
 
 /// Everything one run produced, ready for a writer.

@@ -1,11 +1,19 @@
 //! Who must rotate a leaked secret. In order: `.leakhound/owners.yaml` in
 //! the scanned root, the repository's CODEOWNERS (last matching pattern
 //! wins), the author of the commit that introduced the copy, `unassigned`.
+//!
+//! owners.yaml entries match on the exposure (`rule`, `provider`), on a
+//! copy's path (`path`, gitignore-style) and on a copy's origin as it is
+//! serialized (`source`, and `match`: origin field → glob), so entries for
+//! sources that come later (images, clusters, logs) need no code here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobMatcher};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Exposure, Report};
 use crate::source::Origin;
@@ -17,7 +25,7 @@ pub struct OwnersError {
     pub message: String,
 }
 
-/// `.leakhound/owners.yaml`: `owners: [{path|rule|provider, owner}]`,
+/// `.leakhound/owners.yaml`: `owners: [{path|rule|provider|source|match, owner}]`,
 /// first matching entry wins; an entry with several keys needs all of them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +42,52 @@ struct OwnerEntry {
     rule: Option<String>,
     #[serde(default)]
     provider: Option<String>,
+    /// The origin's `source` tag (`fs`, `git`, `git-staged`, ...), a glob.
+    #[serde(default)]
+    source: Option<String>,
+    /// Origin field → glob (`{source: git, path: "infra/**"}`, `{image:
+    /// "registry.example/app*"}`); one copy must match them all.
+    #[serde(default, rename = "match")]
+    origin: BTreeMap<String, String>,
     owner: String,
+}
+
+/// The compiled `source` and `match` globs of an entry.
+struct OriginPattern {
+    fields: Vec<(String, GlobMatcher)>,
+}
+
+impl OriginPattern {
+    fn new(entry: &OwnerEntry) -> Result<Option<OriginPattern>, String> {
+        let mut fields = Vec::new();
+        for (key, glob) in entry
+            .source
+            .iter()
+            .map(|s| ("source", s))
+            .chain(entry.origin.iter().map(|(k, v)| (k.as_str(), v)))
+        {
+            // `*` matches any characters, `/` included (image names, URLs).
+            let m = Glob::new(glob)
+                .map_err(|e| format!("bad glob {glob:?} for {key}: {e}"))?
+                .compile_matcher();
+            fields.push((key.to_string(), m));
+        }
+        Ok((!fields.is_empty()).then_some(OriginPattern { fields }))
+    }
+
+    /// Whether one origin (serialized, plus its root-relative path) has
+    /// every field, each matching its glob.
+    fn matches(&self, origin: &Value, relative: Option<&Path>) -> bool {
+        self.fields.iter().all(|(key, glob)| {
+            let value = match origin.get(key) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(Value::Bool(b)) => b.to_string(),
+                _ => return false,
+            };
+            glob.is_match(&value) || (key == "path" && relative.is_some_and(|r| glob.is_match(r)))
+        })
+    }
 }
 
 struct Pattern {
@@ -63,7 +116,7 @@ impl Pattern {
 #[derive(Default)]
 pub struct Owners {
     root: PathBuf,
-    entries: Vec<(OwnerEntry, Option<Pattern>)>,
+    entries: Vec<(OwnerEntry, Option<Pattern>, Option<OriginPattern>)>,
     /// CODEOWNERS file name and its `(pattern, owners)` lines, in order.
     codeowners: Option<(String, Vec<(Pattern, String)>)>,
 }
@@ -94,7 +147,11 @@ impl Owners {
                     })?),
                     None => None,
                 };
-                owners.entries.push((entry, pattern));
+                let origin = OriginPattern::new(&entry).map_err(|message| OwnersError {
+                    path: file.display().to_string(),
+                    message,
+                })?;
+                owners.entries.push((entry, pattern, origin));
             }
         }
         for name in ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"] {
@@ -141,7 +198,16 @@ impl Owners {
             .filter_map(|c| self.relative(&c.origin))
             .filter(|p| !p.has_root())
             .collect();
-        for (entry, pattern) in &self.entries {
+        // Each copy's origin as serialized, for `source` and `match`.
+        let origins: Vec<(Value, Option<PathBuf>)> = e
+            .copies
+            .iter()
+            .map(|c| {
+                let v = serde_json::to_value(&c.origin).unwrap_or(Value::Null);
+                (v, self.relative(&c.origin).filter(|p| !p.has_root()))
+            })
+            .collect();
+        for (entry, pattern, origin) in &self.entries {
             let rule_ok = entry.rule.as_ref().is_none_or(|r| *r == e.rule.id);
             let provider_ok = entry
                 .provider
@@ -150,7 +216,12 @@ impl Owners {
             let path_ok = pattern
                 .as_ref()
                 .is_none_or(|pat| paths.iter().any(|p| pat.matches(p)));
-            if rule_ok && provider_ok && path_ok {
+            let origin_ok = origin.as_ref().is_none_or(|pat| {
+                origins
+                    .iter()
+                    .any(|(v, rel)| pat.matches(v, rel.as_deref()))
+            });
+            if rule_ok && provider_ok && path_ok && origin_ok {
                 let mut why = Vec::new();
                 if let Some(p) = &entry.path {
                     why.push(format!("path {p:?}"));
@@ -160,6 +231,17 @@ impl Owners {
                 }
                 if let Some(p) = &entry.provider {
                     why.push(format!("provider {p:?}"));
+                }
+                if let Some(s) = &entry.source {
+                    why.push(format!("source {s:?}"));
+                }
+                if !entry.origin.is_empty() {
+                    let fields: Vec<String> = entry
+                        .origin
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v:?}"))
+                        .collect();
+                    why.push(format!("match {{{}}}", fields.join(", ")));
                 }
                 return (
                     entry.owner.clone(),

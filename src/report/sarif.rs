@@ -16,6 +16,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
+use super::suppress::SuppressionKind;
 use super::{Finding, Report};
 use crate::engine::{Confidence, Rule};
 use crate::source::Origin;
@@ -290,6 +291,16 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
         props.insert("pairedWith".into(), json!(p));
     }
     r["properties"] = Value::Object(props);
+    if let Some(s) = f.suppression.get() {
+        // SARIF 2.1.0 §3.35: inline comments live in the source; ignore
+        // files and baselines are kept outside it.
+        let kind = match s.kind {
+            SuppressionKind::Inline => "inSource",
+            SuppressionKind::IgnoreFile | SuppressionKind::Baseline => "external",
+        };
+        r["suppressions"] =
+            json!([{"kind": kind, "status": "accepted", "justification": s.reason}]);
+    }
     r
 }
 

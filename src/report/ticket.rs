@@ -73,6 +73,12 @@ pub fn write(report: &mut Report, opts: &TicketOptions) -> Result<TicketSummary,
     let mut summary = TicketSummary::default();
     let mut touched = BTreeSet::new();
     for e in &mut report.exposures {
+        if e.suppression.is_suppressed() {
+            // Accepted on purpose: no new ticket, and an existing one is
+            // left exactly as it is (not marked unseen either).
+            touched.insert(e.id.clone());
+            continue;
+        }
         let json_path = opts.dir.join(format!("{}.json", e.id));
         let existing = read_ticket(&json_path)?;
         let is_new = existing.is_none();
