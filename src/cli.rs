@@ -126,6 +126,12 @@ pub struct CommonArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print only the report and errors: warnings and notes are counted in the stats.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print a run summary (bytes, blobs, time, throughput, threads, rules) on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

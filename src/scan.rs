@@ -40,7 +40,9 @@ pub fn run<E>(
     source: impl FnOnce(&dyn Sink) -> Result<(), E>,
 ) -> Result<Report, E> {
     let started = Instant::now();
+    let progress = opts.progress.clone().map(Progress::new);
     let collector = Collector {
+        progress,
         engine,
         opts,
         events,
@@ -52,8 +54,8 @@ pub fn run<E>(
         secrets: Mutex::new(BTreeSet::new()),
     };
     source(&collector)?;
-    if let Some(p) = &opts.progress {
-        p.finish_and_clear();
+    if let Some(p) = &collector.progress {
+        p.bar.finish_and_clear();
     }
     let stats = Stats {
         bytes: collector.bytes.load(Ordering::Relaxed),
@@ -83,6 +85,7 @@ pub fn run<E>(
 
 struct Collector<'a> {
     engine: &'a Engine,
+    progress: Option<Progress>,
     opts: &'a ScanOptions,
     events: &'a dyn Events,
     findings: Mutex<Vec<Finding>>,
@@ -111,6 +114,58 @@ impl Sink for Collector<'_> {
     fn skipped(&self, input: &str, reason: &str) {
         self.skipped.fetch_add(1, Ordering::Relaxed);
         self.events.skipped(input, reason);
+    }
+
+    fn plan(&self, blobs: u64) {
+        if let Some(p) = &self.progress {
+            p.plan(blobs);
+        }
+    }
+}
+
+/// The caller's progress bar, counting blobs (with an ETA once the source
+/// says how many) and showing bytes scanned and bytes per second.
+struct Progress {
+    bar: ProgressBar,
+    bytes: std::sync::Arc<AtomicU64>,
+}
+
+impl Progress {
+    fn new(bar: ProgressBar) -> Self {
+        let p = Progress {
+            bar,
+            bytes: std::sync::Arc::default(),
+        };
+        p.style("{spinner} {pos} blobs, {scanned} {elapsed}");
+        p
+    }
+
+    fn plan(&self, blobs: u64) {
+        self.bar.set_length(blobs);
+        // The rate and ETA are the scan's own, not the walk's before it.
+        self.bar.reset_elapsed();
+        self.bar.reset_eta();
+        self.style("{bar:30} {pos}/{len} blobs, {scanned}, ETA {eta}");
+    }
+
+    fn style(&self, template: &str) {
+        let bytes = std::sync::Arc::clone(&self.bytes);
+        let style = indicatif::ProgressStyle::with_template(template)
+            .expect("static progress template is valid")
+            .with_key(
+                "scanned",
+                move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let done = bytes.load(Ordering::Relaxed);
+                    let secs = state.elapsed().as_secs_f64().max(0.001);
+                    let _ = write!(
+                        w,
+                        "{} ({}/s)",
+                        indicatif::HumanBytes(done),
+                        indicatif::HumanBytes((done as f64 / secs) as u64)
+                    );
+                },
+            );
+        self.bar.set_style(style);
     }
 }
 
@@ -185,8 +240,9 @@ impl Collector<'_> {
     fn count(&self, bytes: usize) {
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         self.blobs.fetch_add(1, Ordering::Relaxed);
-        if let Some(p) = &self.opts.progress {
-            p.inc(bytes as u64);
+        if let Some(p) = &self.progress {
+            p.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+            p.bar.inc(1);
         }
     }
 

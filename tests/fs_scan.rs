@@ -444,3 +444,38 @@ fn rules_check_reports_a_broken_example() {
         r.stderr
     );
 }
+
+#[test]
+fn quiet_keeps_notes_in_the_stats_and_verbose_adds_a_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("big.txt"), "lorem ipsum\n".repeat(100)).expect("write");
+    let p = dir.path().to_str().expect("utf-8");
+    let args = [
+        "scan",
+        "fs",
+        p,
+        "--format",
+        "json",
+        "--max-file-size",
+        "100",
+    ];
+    let normal = run(&args);
+    assert!(normal.stderr.contains("note: skipped"), "{}", normal.stderr);
+    let quiet = run(&[&args[..], &["--quiet"]].concat());
+    assert_eq!(quiet.code, 0);
+    assert_eq!(quiet.stderr, "", "--quiet prints nothing but errors");
+    assert_eq!(json(&quiet)["stats"]["skipped"], 1);
+    let verbose = run(&[&args[..], &["--verbose"]].concat());
+    assert!(
+        verbose.stderr.contains("note: skipped"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("blobs in") && verbose.stderr.contains("rules"),
+        "{}",
+        verbose.stderr
+    );
+    let both = run(&[&args[..], &["--quiet", "--verbose"]].concat());
+    assert_eq!(both.code, 2, "--quiet and --verbose conflict");
+}

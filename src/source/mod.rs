@@ -186,4 +186,7 @@ pub trait Sink: Sync {
     fn warn(&self, warning: Warning);
     /// An input deliberately not scanned (too large, not a regular file).
     fn skipped(&self, input: &str, reason: &str);
+    /// How many blobs the source is about to hand over, when it knows
+    /// (progress with an ETA).
+    fn plan(&self, _blobs: u64) {}
 }

@@ -525,6 +525,7 @@ fn scan_objects(
         .map(Item::Blob)
         .chain((0..commits.len() as u32).map(Item::Message))
         .collect();
+    sink.plan(items.len() as u64);
     // One reader per pool thread (`for_each_init` would open a handle, with
     // its caches, for every split of the work).
     let slots: Slots<(
