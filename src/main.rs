@@ -50,6 +50,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
+        Command::Scan(ScanCommand::CiLog(args)) => scan_ci_log(args),
+        Command::Scan(ScanCommand::Env(args)) => scan_env(args),
     }
 }
 
@@ -157,6 +159,45 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     let label = repo.display().to_string();
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
     write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
+    Ok(exit_code(&report))
+}
+
+fn scan_ci_log(args: cli::CiLogArgs) -> anyhow::Result<ExitCode> {
+    let opts = source::cilog::CiLogOptions {
+        paths: args.paths,
+        max_file_size: args.max_file_size,
+    };
+    scan_text_source(&args.common, |sink| source::cilog::scan(&opts, sink))
+}
+
+fn scan_env(args: cli::EnvArgs) -> anyhow::Result<ExitCode> {
+    let opts = source::env::EnvOptions {
+        paths: args.paths,
+        proc: args.proc,
+        max_file_size: args.max_file_size,
+    };
+    scan_text_source(&args.common, |sink| source::env::scan(&opts, sink))
+}
+
+/// The sources with no repository around them (logs, dumps, processes):
+/// owners and SARIF paths are those of the working directory.
+fn scan_text_source(
+    common: &CommonArgs,
+    source: impl FnOnce(&dyn source::Sink) -> Result<(), source::input::InputError>,
+) -> anyhow::Result<ExitCode> {
+    let engine = build_engine(&common.rules)?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let scan_opts = ScanOptions {
+        show_secrets: common.show_secrets,
+        progress: progress_bar(common),
+    };
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, source)?;
+    exposures(&mut report, &engine, common, &cwd, None)?;
+    let sarif_paths = sarif::Paths::Fs {
+        base: cwd.clone(),
+        cwd,
+    };
+    write_report(&report, common, &engine, &sarif_paths)?;
     Ok(exit_code(&report))
 }
 

@@ -150,6 +150,17 @@ impl Worker for EngineWorker<'_> {
         };
         c.record(matches, value.value, std::slice::from_ref(origin), &at);
     }
+
+    fn blob_mapped(&mut self, origin: &Origin, data: &[u8], map: &dyn Fn(u32, u32) -> (u32, u32)) {
+        let c = self.collector;
+        c.count(data.len());
+        let matches = c.engine.scan(data, &mut self.scratch);
+        if matches.is_empty() {
+            return;
+        }
+        let at = |m: &Match| map(m.line, m.column);
+        c.record(matches, data, std::slice::from_ref(origin), &at);
+    }
 }
 
 impl EngineWorker<'_> {
