@@ -165,6 +165,21 @@ fn gitlab_log_exact_findings() {
             step: Some("step_script"),
             secret: "xoxb-248097020991-557903249068-fEeOGXX9JroPmUJCoqGtGCpe",
         },
+        // A tool dumping its effective config: JSON, then YAML.
+        Want {
+            line: 24,
+            anchor: "U8JZpDE0",
+            rule: "generic.password-assignment",
+            step: Some("step_script"),
+            secret: "U8JZpDE0iGXlD6gNCF",
+        },
+        Want {
+            line: 27,
+            anchor: "baEPFjbD",
+            rule: "db.redis-url",
+            step: Some("step_script"),
+            secret: "baEPFjbD0kH8Oool8Dkl",
+        },
     ];
     assert_eq!(got(&scan_shown(&path)), want(&path, &wants));
 }
@@ -347,7 +362,7 @@ fn no_raw_secret_in_default_outputs() {
         .iter()
         .map(|f| f["secret"].as_str().expect("secret").to_string())
         .collect();
-    assert_eq!(secrets.len(), 10, "{}", shown.stdout);
+    assert_eq!(secrets.len(), 12, "{}", shown.stdout);
     for format in ["human", "json", "jsonl", "sarif"] {
         let r = run(&["scan", "ci-log", &dir, "--format", format]);
         assert_eq!(r.code, 1);

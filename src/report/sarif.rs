@@ -152,7 +152,10 @@ fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
         } => return None,
     };
     match (origin, paths) {
-        (Origin::File { .. }, Paths::Fs { base, cwd }) => {
+        (
+            Origin::File { .. } | Origin::CiLog { .. } | Origin::Env { .. },
+            Paths::Fs { base, cwd },
+        ) => {
             let abs = absolute(Path::new(path), cwd);
             Some(match abs.strip_prefix(base) {
                 Ok(rel) => json!({"uri": uri_path(&segments(rel)), "uriBaseId": SRCROOT}),
