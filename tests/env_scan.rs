@@ -112,6 +112,21 @@ fn printenv_output() {
                 variable: "SESSION_SECRET",
                 secret: "BhH1YIXB4AtNsdnNqUme8TMSEMw6",
             },
+            // Provider rules that need the name as context see it.
+            Want {
+                line: 9,
+                anchor: "AKIA",
+                rule: "aws.access-key-id",
+                variable: "AWS_ACCESS_KEY_ID",
+                secret: "AKIA5XRILAV5FVCYK43K",
+            },
+            Want {
+                line: 10,
+                anchor: "VeGOQIxN",
+                rule: "aws.secret-access-key",
+                variable: "AWS_SECRET_ACCESS_KEY",
+                secret: "VeGOQIxNlac1LiayjrFZA0Hw+RDe2OAPZZqBKRCK",
+            },
         ],
     );
 }
@@ -415,7 +430,7 @@ fn no_raw_secret_in_default_outputs() {
         .iter()
         .map(|f| f["secret"].as_str().expect("secret").to_string())
         .collect();
-    assert_eq!(secrets.len(), 18, "{}", shown.stdout);
+    assert_eq!(secrets.len(), 20, "{}", shown.stdout);
     for format in ["human", "json", "jsonl", "sarif"] {
         let r = run(&["scan", "env", &dir, "--format", format]);
         assert_eq!(r.code, 1);
