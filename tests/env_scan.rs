@@ -416,6 +416,10 @@ fn live_process_found_through_proc() {
             !r.stdout.contains(&planted) && !r.stderr.contains(&planted),
             "{format} output holds the planted value"
         );
+        if format == "human" {
+            let header = format!("pid {pid}: DEPLOY_TOKEN (sleep 30)");
+            assert!(r.stdout.contains(&header), "{}", r.stdout);
+        }
     }
     drop(child);
 }

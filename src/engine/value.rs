@@ -47,6 +47,7 @@ impl Engine {
                             let k = k.as_bytes();
                             name.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
                         })
+                        && !rule.ignore_names().iter().any(|r| r.is_match(name))
                 }
             };
             if !applies {

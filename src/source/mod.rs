@@ -180,9 +180,11 @@ impl fmt::Display for Origin {
                 path,
                 step: Some(step),
             } => write!(f, "{path} (step: {step})"),
-            Origin::Env { holder, .. } => match holder {
-                EnvHolder::Dump { path } => f.write_str(path),
-                EnvHolder::Process { pid, command } => write!(f, "pid {pid} ({command})"),
+            Origin::Env { holder, variable } => match holder {
+                EnvHolder::Dump { path } => write!(f, "{path}: {variable}"),
+                EnvHolder::Process { pid, command } => {
+                    write!(f, "pid {pid}: {variable} ({command})")
+                }
             },
         }
     }
