@@ -143,6 +143,15 @@ fn github_actions_log_exact_findings() {
             step: Some("Run printenv | sort"),
             secret: "cV7hQa74anfRmeqefJuYfToz",
         },
+        // `base64` output wrapped at 76 columns: decoded whole, reported
+        // at the block's first line.
+        Want {
+            line: 42,
+            anchor: "IyBkZXBs",
+            rule: "slack.bot-token",
+            step: Some("Run base64 deploy/slack.env"),
+            secret: "xoxb-356230123836-077767936173-wBsRhae56YuHqQG0EYn1YGqD",
+        },
     ];
     assert_eq!(got(&scan_shown(&path)), want(&path, &wants));
 }
@@ -362,7 +371,7 @@ fn no_raw_secret_in_default_outputs() {
         .iter()
         .map(|f| f["secret"].as_str().expect("secret").to_string())
         .collect();
-    assert_eq!(secrets.len(), 12, "{}", shown.stdout);
+    assert_eq!(secrets.len(), 13, "{}", shown.stdout);
     for format in ["human", "json", "jsonl", "sarif"] {
         let r = run(&["scan", "ci-log", &dir, "--format", format]);
         assert_eq!(r.code, 1);

@@ -19,17 +19,53 @@ static BASE64: LazyLock<Regex> =
 static PERCENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"[^\s"'<>`]*%[0-9A-Fa-f]{2}[^\s"'<>`]*"#).expect("static regex"));
 
+/// Line widths `base64` (76) and `openssl base64` / PEM (64) wrap at: a
+/// value split over lines is decoded whole.
+const WRAP_WIDTHS: [usize; 2] = [64, 76];
+
 /// Decoded text, one line per decoded run, and where each of its lines
 /// came from: a 0-based line of the log and a 0-based column in it.
 #[derive(Default)]
 pub struct Decoded {
     pub text: Vec<u8>,
     pub from: Vec<(usize, u32)>,
+    /// A wrapped base64 block being gathered.
+    wrapped: Option<Wrapped>,
+}
+
+struct Wrapped {
+    index: usize,
+    column: usize,
+    width: usize,
+    run: Vec<u8>,
 }
 
 impl Decoded {
-    /// Adds the decodable runs in `line` (0-based `index`).
+    /// Adds the decodable runs in `line` (0-based `index`). Lines come in
+    /// order; call [`Decoded::finish`] after the last.
     pub fn add_line(&mut self, index: usize, line: &[u8]) {
+        let column = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let body = line[column..].trim_ascii_end();
+        let whole_run = is_base64(body);
+        if let Some(w) = self.wrapped.as_mut() {
+            if whole_run && body.len() <= w.width && w.run.len() + body.len() <= MAX_RUN {
+                w.run.extend_from_slice(body);
+                if body.len() < w.width || body.ends_with(b"=") {
+                    self.finish();
+                }
+                return;
+            }
+            self.finish();
+        }
+        if whole_run && WRAP_WIDTHS.contains(&body.len()) && !body.ends_with(b"=") {
+            self.wrapped = Some(Wrapped {
+                index,
+                column,
+                width: body.len(),
+                run: body.to_vec(),
+            });
+            return;
+        }
         for m in BASE64.find_iter(line) {
             if m.len() >= MIN_BASE64 && m.len() <= MAX_RUN {
                 if let Some(text) = base64(m.as_bytes()) {
@@ -46,6 +82,15 @@ impl Decoded {
         }
     }
 
+    /// Decodes a wrapped block still being gathered.
+    pub fn finish(&mut self) {
+        if let Some(w) = self.wrapped.take() {
+            if let Some(text) = base64(&w.run) {
+                self.push(w.index, w.column, &text);
+            }
+        }
+    }
+
     fn push(&mut self, index: usize, column: usize, text: &[u8]) {
         if self.text.len() + text.len() > MAX_TOTAL {
             return;
@@ -57,6 +102,18 @@ impl Decoded {
             self.from.push((index, column as u32));
         }
     }
+}
+
+/// The whole of `s` is base64 (padding only at the end).
+fn is_base64(s: &[u8]) -> bool {
+    let body = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
+    !body.is_empty()
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'))
 }
 
 /// Text that came out of decoding: valid UTF-8, printable.
@@ -137,6 +194,38 @@ mod tests {
             "user:Zq7mR2vLp9wXk4\nhttps://h/?p=Zq7!mR2#vLp9\n"
         );
         assert_eq!(d.from, vec![(4, 5), (6, 5)]);
+    }
+
+    #[test]
+    fn wrapped_base64_is_decoded_whole() {
+        let text = b"TOKEN=xoxb-248097020991-557903249068-fEeOGXX9JroPmUJCoqGtGCpe\nA=1\n";
+        let b64 = encode(text);
+        assert!(
+            b64.len() > 76 && b64.len() % 76 < 16,
+            "wraps, with a short last line"
+        );
+        let mut d = Decoded::default();
+        for (i, chunk) in b64.chunks(76).enumerate() {
+            d.add_line(10 + i, chunk);
+        }
+        d.finish();
+        assert_eq!(d.text, [&text[..], b"\n"].concat());
+        assert!(d.from.iter().all(|&f| f == (10, 0)), "{:?}", d.from);
+    }
+
+    fn encode(bytes: &[u8]) -> Vec<u8> {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = Vec::new();
+        for c in bytes.chunks(3) {
+            let n = c.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)) << (8 * (3 - c.len()));
+            for i in 0..=c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize]);
+            }
+        }
+        while out.len() % 4 != 0 {
+            out.push(b'=');
+        }
+        out
     }
 
     #[test]

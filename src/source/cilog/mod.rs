@@ -75,6 +75,7 @@ fn scan_log(worker: &mut dyn Worker, path: &str, step: Option<String>, raw: &[u8
                 ));
             }
         }
+        decoded.finish();
         for (i, name, value, value_start, verbatim) in &assignments {
             let (line, column) = log.original(*i as u32 + 1, *value_start as u32 + 1);
             let name = String::from_utf8_lossy(&log.line(*i)[name.clone()]).into_owned();
