@@ -73,7 +73,12 @@ impl Decoded {
                 }
             }
         }
-        for m in PERCENT.find_iter(line) {
+        let percent_runs = if memchr::memchr(b'%', line).is_some() {
+            line
+        } else {
+            b""
+        };
+        for m in PERCENT.find_iter(percent_runs) {
             if m.len() <= MAX_RUN {
                 if let Some(text) = percent(m.as_bytes()) {
                     self.push(index, m.start(), &text);

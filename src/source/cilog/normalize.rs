@@ -136,7 +136,8 @@ fn clean_line(line: &[u8], out: &mut Vec<u8>, pos: &mut Vec<u32>) -> Option<Mark
     pos.clear();
     let mut mark = None;
     let mut sections = Vec::new();
-    for c in SECTION.captures_iter(line) {
+    let has_section = memchr::memmem::find(line, b"section_").is_some();
+    for c in SECTION.captures_iter(if has_section { line } else { b"" }) {
         let whole = c.get(0).expect("group 0 always participates");
         sections.push(whole.range());
         let name = String::from_utf8_lossy(&c[2]).into_owned();
@@ -197,7 +198,11 @@ fn clean_line(line: &[u8], out: &mut Vec<u8>, pos: &mut Vec<u32>) -> Option<Mark
     loop {
         let cut = if let Some(m) = PREFIX.find(out) {
             m.end()
-        } else if let Some(c) = COMMAND.captures(out) {
+        } else if let Some(c) = out
+            .starts_with(b"##[")
+            .then(|| COMMAND.captures(out))
+            .flatten()
+        {
             let end = c.get(0).expect("group 0 always participates").end();
             let rest = String::from_utf8_lossy(&out[end..]).trim().to_string();
             match &c[1] {
