@@ -193,6 +193,30 @@ fn gitlab_log_exact_findings() {
     assert_eq!(got(&scan_shown(&path)), want(&path, &wants));
 }
 
+/// GitLab with `FF_TIMESTAMPS`: every line, section markers included,
+/// behind a timestamp and a stream token (`00O`, `01E`, `00O+`).
+#[test]
+fn gitlab_timestamped_log_exact_findings() {
+    let path = fixture("gitlab-timestamps.log");
+    let wants = [
+        Want {
+            line: 4,
+            anchor: "kCbekANd",
+            rule: "url.basic-auth-credentials",
+            step: Some("step_script"),
+            secret: "kCbekANd0f0RpzKChfUE",
+        },
+        Want {
+            line: 7,
+            anchor: "c3j27xdc",
+            rule: "env.secret-named",
+            step: Some("step_script"),
+            secret: "c3j27xdcg2lMLzgeonyLGcTJFi",
+        },
+    ];
+    assert_eq!(got(&scan_shown(&path)), want(&path, &wants));
+}
+
 #[test]
 fn jenkins_log_exact_findings() {
     let path = fixture("jenkins-console.log");
@@ -371,7 +395,7 @@ fn no_raw_secret_in_default_outputs() {
         .iter()
         .map(|f| f["secret"].as_str().expect("secret").to_string())
         .collect();
-    assert_eq!(secrets.len(), 13, "{}", shown.stdout);
+    assert_eq!(secrets.len(), 15, "{}", shown.stdout);
     for format in ["human", "json", "jsonl", "sarif"] {
         let r = run(&["scan", "ci-log", &dir, "--format", format]);
         assert_eq!(r.code, 1);

@@ -79,11 +79,13 @@ static SECTION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// Prefixes a runner writes before the text: GitHub Actions and Jenkins
-/// timestamper timestamps, Jenkins elapsed time.
+/// Prefixes a runner writes before the text: GitHub Actions, GitLab
+/// (`FF_TIMESTAMPS`: a timestamp, then hex flags and the stream, `00O`,
+/// `01E`, `+` on a continued line) and Jenkins timestamper timestamps,
+/// Jenkins elapsed time.
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\A(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z |\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\] |\d\d:\d\d:\d\d\.\d{3} )",
+        r"\A(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?:[0-9a-f]{2}[OE]\+? ?)?|\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\] |\d\d:\d\d:\d\d\.\d{3} )",
     )
     .expect("static regex")
 });
@@ -295,6 +297,15 @@ mod tests {
         );
         let (text, _) = one("Downloading 10%\rDownloading 100%\r\n");
         assert_eq!(text, "Downloading 100%");
+    }
+
+    #[test]
+    fn gitlab_runner_timestamps() {
+        let (text, n) = one("2024-05-01T10:00:00.123456Z 00O section_start:1714557611:deploy\r\x1b[0K\x1b[36;1mDeploy\x1b[0;m\n");
+        assert_eq!(text, "Deploy");
+        assert_eq!(n.marks, vec![(0, Mark::SectionStart("deploy".into()))]);
+        let (text, _) = one("2024-05-01T10:00:01.000000Z 01E+ continued\n");
+        assert_eq!(text, "continued");
     }
 
     #[test]
