@@ -407,3 +407,35 @@ fn no_raw_secret_in_default_outputs() {
         }
     }
 }
+
+#[test]
+fn malformed_archive_is_a_warning_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("broken.zip"),
+        b"PK\x03\x04 not really a zip",
+    )
+    .expect("write");
+    let t = token("ci-log-after-broken");
+    std::fs::write(
+        dir.path().join("job.log"),
+        format!("+ export RELEASE_TOKEN={t}\n"),
+    )
+    .expect("write");
+    let r = run(&[
+        "scan",
+        "ci-log",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("broken.zip: not a readable zip archive"),
+        "stderr: {}",
+        r.stderr
+    );
+    let report = json(&r);
+    assert_eq!(report["findings"].as_array().expect("findings").len(), 1);
+    assert_eq!(report["stats"]["errors"], 1);
+}

@@ -452,3 +452,35 @@ fn no_raw_secret_in_default_outputs() {
         }
     }
 }
+
+#[test]
+fn malformed_json_dump_is_a_warning_and_still_read_as_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("inspect.json");
+    let t = token("env-broken-json");
+    // A truncated `docker inspect` whose env part still reads as lines.
+    std::fs::write(
+        &dump,
+        format!("[{{\"Config\": {{\"Env\": [\n\"X=1\",\nRELEASE_TOKEN={t}\n"),
+    )
+    .expect("write");
+    let r = run(&[
+        "scan",
+        "env",
+        dump.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("inspect.json: looks like JSON but does not parse"),
+        "stderr: {}",
+        r.stderr
+    );
+    let report = json(&r);
+    let f = &report["findings"][0];
+    assert_eq!(f["location"]["variable"], "RELEASE_TOKEN");
+    assert_eq!(f["location"]["line"], 3);
+    assert_eq!(f["rule"]["id"], "github.pat");
+}
