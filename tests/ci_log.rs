@@ -439,3 +439,44 @@ fn malformed_archive_is_a_warning_and_the_rest_is_scanned() {
     assert_eq!(report["findings"].as_array().expect("findings").len(), 1);
     assert_eq!(report["stats"]["errors"], 1);
 }
+
+#[test]
+fn traced_assignment_leaves_the_rest_of_its_line_and_open_quotes_to_the_text_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("trace.log");
+    std::fs::write(
+        &log,
+        "+ DEPLOY_TOKEN=Rk4vXq9TmZ2wLp7sQx curl -u deploy:Hs8kW2mQz7vLp4Tn https://artifacts.acme-corp.io/upload\n\
+         + export SIGNING_KEY=\"-----BEGIN EC PRIVATE KEY-----\n\
+         MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oPcFz0Q3kYj7oAoGCCqGSM49\n\
+         AwEHoUQDQgAEqbWq7XkQ3dFvG4T1sY8n1n3WJb2tQy0nY8Zr5LxGx2qz4lW3h9zT\n\
+         bGQ7mF0bX9nYcZ1u3Vq8eGk2l5Ww4o9mPQ==\n\
+         -----END EC PRIVATE KEY-----\"\n",
+    )
+    .expect("write log");
+    let r = scan_shown(log.to_str().expect("utf-8"));
+    let found: Vec<(u64, u64, String, String)> = got(&r)
+        .into_iter()
+        .map(|(line, column, rule, _, secret)| {
+            (line, column, rule, secret.chars().take(16).collect())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (1, 16, "env.secret-named".into(), "Rk4vXq9TmZ2wLp7s".into()),
+            (
+                1,
+                50,
+                "generic.curl-user-password".into(),
+                "Hs8kW2mQz7vLp4Tn".into()
+            ),
+            (
+                2,
+                23,
+                "pem.ec-private-key".into(),
+                "-----BEGIN EC PR".into()
+            ),
+        ]
+    );
+}

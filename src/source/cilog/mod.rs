@@ -10,6 +10,7 @@ mod decode;
 mod normalize;
 mod steps;
 
+use std::ops::Range;
 use std::path::PathBuf;
 
 use super::env::parse_assignment;
@@ -56,47 +57,31 @@ fn scan_log(worker: &mut dyn Worker, path: &str, step: Option<String>, raw: &[u8
         for i in start..end {
             let line = log.line(i);
             decoded.add_line(i, line);
-            // xtrace (`+ `, `++ `) and GitLab's echoed commands (`$ `).
-            let skip = if line.starts_with(b"$ ") {
-                2
-            } else {
-                line.iter().take_while(|&&b| b == b'+').count()
-            };
-            if skip > 0 && line.get(skip) != Some(&b' ') && !line.starts_with(b"$ ") {
-                continue;
-            }
-            if let Some(a) = parse_assignment(line, skip, line.len(), false) {
-                assignments.push((
-                    i,
-                    a.name.clone(),
-                    a.value.into_owned(),
-                    a.value_start,
-                    a.verbatim,
-                ));
+            if let Some(a) = assignment(line) {
+                assignments.push((i, a));
             }
         }
         decoded.finish();
-        for (i, name, value, value_start, verbatim) in &assignments {
-            let (line, column) = log.original(*i as u32 + 1, *value_start as u32 + 1);
-            let name = String::from_utf8_lossy(&log.line(*i)[name.clone()]).into_owned();
+        for (i, a) in &assignments {
+            let (line, column) = log.original(*i as u32 + 1, a.raw.start as u32 + 1);
             worker.value(
                 &origin,
                 &NamedValue {
-                    name: &name,
-                    value,
+                    name: &a.name,
+                    value: &a.value,
                     kind: ValueKind::Named,
                     line,
                     column,
-                    verbatim: *verbatim,
+                    verbatim: a.verbatim,
                 },
             );
         }
-        // Assignment lines were scanned as values: blank them (same
-        // length, so columns hold) rather than report them twice.
-        for (i, ..) in &assignments {
+        // Values were scanned as values: blank them (same length, so
+        // columns hold) rather than report them twice; the rest of the
+        // line (`+ TOKEN=… curl -u …`) is still scanned as text.
+        for (i, a) in &assignments {
             let s = log.line_starts[*i];
-            let len = log.line(*i).len();
-            log.text[s..s + len].fill(b' ');
+            log.text[s + a.raw.start..s + a.raw.end].fill(b' ');
         }
         let first = log.line_starts[start];
         let last = log.line_starts.get(end).copied().unwrap_or(log.text.len());
@@ -113,5 +98,91 @@ fn scan_log(worker: &mut dyn Worker, path: &str, step: Option<String>, raw: &[u8
                 None => (start as u32 + 1, 1),
             });
         }
+    }
+}
+
+/// A `NAME=VALUE` at the start of a log line.
+struct Assignment {
+    name: String,
+    value: Vec<u8>,
+    /// The value's bytes in the line (inside quotes).
+    raw: Range<usize>,
+    verbatim: bool,
+}
+
+/// The assignment a (normalised) log line starts with: an `env` dump line,
+/// or one shell traced (`+ export A=…`, `++ A=…`) or GitLab echoed (`$ …`).
+fn assignment(line: &[u8]) -> Option<Assignment> {
+    let traced = if line.starts_with(b"$ ") {
+        2
+    } else {
+        let plus = line.iter().take_while(|&&b| b == b'+').count();
+        if plus > 0 && line.get(plus) != Some(&b' ') {
+            return None; // `+line` of a diff, not a trace
+        }
+        plus
+    };
+    let a = parse_assignment(line, traced, line.len(), false)?;
+    if matches!(line.get(a.value_start), Some(b'"' | b'\'')) {
+        // A quote left open: the value goes on past this line (a key
+        // block); the text rules see it whole.
+        return None;
+    }
+    let quoted = a.value_start > 0 && matches!(line[a.value_start - 1], b'"' | b'\'');
+    let mut value = a.value.into_owned();
+    let raw = if quoted {
+        a.value_start..a.end
+    } else {
+        // In a traced command an unquoted word ends at a blank
+        // (`+ TOKEN=abc curl …`); an `env` dump value runs to the end.
+        if traced > 0 {
+            if let Some(blank) = value.iter().position(u8::is_ascii_whitespace) {
+                value.truncate(blank);
+            }
+        }
+        a.value_start..a.value_start + value.len()
+    };
+    Some(Assignment {
+        name: String::from_utf8_lossy(&line[a.name]).into_owned(),
+        value,
+        raw,
+        verbatim: a.verbatim,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(line: &str) -> Option<(String, String, Range<usize>)> {
+        assignment(line.as_bytes()).map(|a| {
+            (
+                a.name,
+                String::from_utf8_lossy(&a.value).into_owned(),
+                a.raw,
+            )
+        })
+    }
+
+    #[test]
+    fn traced_and_dumped_assignments() {
+        assert_eq!(
+            parts("+ TOKEN=abc123 curl -u u:p https://h"),
+            Some(("TOKEN".into(), "abc123".into(), 8..14))
+        );
+        assert_eq!(
+            parts("++ export A='x y'"),
+            Some(("A".into(), "x y".into(), 13..16))
+        );
+        assert_eq!(
+            parts("LESSOPEN=| /usr/bin/lesspipe %s"),
+            Some(("LESSOPEN".into(), "| /usr/bin/lesspipe %s".into(), 9..31))
+        );
+        assert_eq!(
+            parts("+ export KEY=\"-----BEGIN RSA PRIVATE KEY-----"),
+            None
+        );
+        assert_eq!(parts("+API_TOKEN=abc"), None);
+        assert_eq!(parts("Compiling foo v1.0"), None);
     }
 }
