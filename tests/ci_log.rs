@@ -480,3 +480,35 @@ fn traced_assignment_leaves_the_rest_of_its_line_and_open_quotes_to_the_text_rul
         ]
     );
 }
+
+#[test]
+fn a_secret_in_a_step_title_is_scrubbed_from_every_origin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("job.log");
+    // GitHub echoes a step's first command as its group title.
+    std::fs::write(
+        &log,
+        "2024-05-01T10:00:00.0000000Z ##[group]Run curl -u deploy:Hs8kW2mQz7vLp4Tn https://artifacts.acme-corp.io/upload\n\
+         2024-05-01T10:00:00.0000001Z \x1b[36;1mcurl -u deploy:Hs8kW2mQz7vLp4Tn https://artifacts.acme-corp.io/upload\x1b[0m\n\
+         2024-05-01T10:00:00.0000002Z ##[endgroup]\n",
+    )
+    .expect("write log");
+    let r = run(&[
+        "scan",
+        "ci-log",
+        log.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains("Hs8kW2mQz7vLp4Tn"), "{}", r.stdout);
+    let report = json(&r);
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2, "{}", r.stdout);
+    for f in findings {
+        assert_eq!(
+            f["location"]["step"],
+            "Run curl -u deploy:Hs8k…(16) https://artifacts.acme-corp.io/upload"
+        );
+    }
+}
