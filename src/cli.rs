@@ -74,6 +74,45 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0"
     )]
     Git(GitArgs),
+    /// Scan CI logs: files, directories, GitHub Actions log archives (zip), `-` for stdin.
+    #[command(
+        name = "ci-log",
+        after_help = "Examples:\n  leakhound scan ci-log build.log\n  leakhound scan ci-log logs_1234.zip --format json\n  gh run view 1234 --log | leakhound scan ci-log -"
+    )]
+    CiLog(CiLogArgs),
+    /// Scan environment dumps (env, export -p, .env, /proc/PID/environ, docker inspect,
+    /// Kubernetes objects, systemctl show) or, with --proc, the live host's processes.
+    #[command(
+        after_help = "Examples:\n  leakhound scan env .env crash-report.txt\n  docker inspect app | leakhound scan env -\n  sudo leakhound scan env --proc"
+    )]
+    Env(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiLogArgs {
+    /// Log files, directories, zip archives, `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Skip logs (and archive entries) larger than this.
+    #[arg(long, default_value = "200MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Dumps to read, `-` for stdin.
+    #[arg(required_unless_present = "proc")]
+    pub paths: Vec<PathBuf>,
+    /// Read every /proc/PID/environ this user may read.
+    #[arg(long)]
+    pub proc: bool,
+    /// Skip dumps larger than this.
+    #[arg(long, default_value = "50MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
+        Command::Scan(ScanCommand::CiLog(args)) => scan_ci_log(args),
+        Command::Scan(ScanCommand::Env(args)) => scan_env(args),
         Command::Hook(HookCommand::Install { repo, force, chain }) => {
             let binary = std::env::current_exe().context("cannot locate the leakhound binary")?;
             let opts = hook::InstallOptions { force, chain };
@@ -166,5 +168,41 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     if args.staged && code == ExitCode::from(1) {
         report::blocked::write(&report, &mut std::io::stderr().lock())?;
     }
+    Ok(code)
+}
+
+fn scan_ci_log(args: cli::CiLogArgs) -> anyhow::Result<ExitCode> {
+    let opts = source::cilog::CiLogOptions {
+        paths: args.paths,
+        max_file_size: args.max_file_size,
+    };
+    scan_text_source(&args.common, |sink| source::cilog::scan(&opts, sink))
+}
+
+fn scan_env(args: cli::EnvArgs) -> anyhow::Result<ExitCode> {
+    let opts = source::env::EnvOptions {
+        paths: args.paths,
+        proc: args.proc,
+        max_file_size: args.max_file_size,
+    };
+    scan_text_source(&args.common, |sink| source::env::scan(&opts, sink))
+}
+
+/// The sources with no repository around them (logs, dumps, processes):
+/// ignore file, owners and SARIF paths are those of the working directory.
+fn scan_text_source(
+    common: &cli::CommonArgs,
+    source: impl FnOnce(&dyn source::Sink) -> Result<(), source::input::InputError>,
+) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let target = cmd::Target {
+        root: cwd.clone(),
+        repo_label: None,
+        sarif_paths: sarif::Paths::Fs {
+            base: cwd.clone(),
+            cwd,
+        },
+    };
+    let (_, code) = cmd::scan(common, target, source)?;
     Ok(code)
 }

@@ -213,6 +213,18 @@ impl Worker for EngineWorker<'_> {
         let found = c.record(matches, value.value, std::slice::from_ref(origin), &at);
         self.publish(found);
     }
+
+    fn blob_mapped(&mut self, origin: &Origin, data: &[u8], map: &dyn Fn(u32, u32) -> (u32, u32)) {
+        let c = self.collector;
+        c.count(data.len());
+        let matches = c.engine.scan(data, &mut self.scratch);
+        if matches.is_empty() {
+            return;
+        }
+        let at = |m: &Match| map(m.line, m.column);
+        let found = c.record(matches, data, std::slice::from_ref(origin), &at);
+        self.publish(found);
+    }
 }
 
 impl EngineWorker<'_> {
@@ -247,7 +259,9 @@ impl Collector<'_> {
     }
 
     /// Turns the matches in `data` into findings at each origin; `at` gives
-    /// a match's line and column in the origin's text.
+    /// a match's line and column in the origin's text. The caller publishes
+    /// them (`EngineWorker::publish`).
+    #[must_use]
     fn record(
         &self,
         matches: &[Match],

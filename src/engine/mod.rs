@@ -43,6 +43,7 @@ struct CompiledRule {
     regex: OnceLock<Regex>,
     allow: OnceLock<Vec<Regex>>,
     demote: OnceLock<Vec<Regex>>,
+    ignore_names: OnceLock<Vec<Regex>>,
     pairs_with: Vec<u32>,
     span: usize,
     lookbehind: usize,
@@ -76,17 +77,24 @@ impl CompiledRule {
         })
     }
     fn demote(&self) -> &[Regex] {
-        self.demote.get_or_init(|| {
-            self.rule
-                .demote_names
-                .iter()
-                .map(|a| {
-                    ruleset::compile_pattern(&format!("(?i){a}"))
-                        .expect("demote patterns are validated before the engine is built")
-                })
-                .collect()
-        })
+        self.demote
+            .get_or_init(|| name_patterns(&self.rule.demote_names))
     }
+    fn ignore_names(&self) -> &[Regex] {
+        self.ignore_names
+            .get_or_init(|| name_patterns(&self.rule.ignore_names))
+    }
+}
+
+/// A value rule's name patterns, case-insensitive.
+fn name_patterns(patterns: &[String]) -> Vec<Regex> {
+    patterns
+        .iter()
+        .map(|a| {
+            ruleset::compile_pattern(&format!("(?i){a}"))
+                .expect("name patterns are validated before the engine is built")
+        })
+        .collect()
 }
 
 /// A confirmed match in one blob, with positions in that blob.
@@ -197,6 +205,7 @@ impl Engine {
                     regex: OnceLock::new(),
                     allow: OnceLock::new(),
                     demote: OnceLock::new(),
+                    ignore_names: OnceLock::new(),
                     rule,
                 }
             })
@@ -221,6 +230,7 @@ impl Engine {
             r.regex();
             r.allow();
             r.demote();
+            r.ignore_names();
         }
     }
 

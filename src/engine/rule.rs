@@ -98,6 +98,11 @@ pub struct Rule {
     /// confidence one step (`_FILE`, `_PATH`: a reference, not the value).
     #[serde(default)]
     pub demote_names: Vec<String>,
+    /// Value rules: regexes over the name (case-insensitive) of variables
+    /// the rule never applies to although a keyword is in them
+    /// (`CARGO_PKG_AUTHORS` holds `_auth`).
+    #[serde(default)]
+    pub ignore_names: Vec<String>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,

@@ -135,10 +135,10 @@ pub fn validate_with(rules: &[Rule], trusted: usize) -> Vec<RuleError> {
                     ));
                 }
             }
-        } else if !r.demote_names.is_empty() {
+        } else if !r.demote_names.is_empty() || !r.ignore_names.is_empty() {
             errors.push(invalid(
                 &r.id,
-                "demote_names applies to value rules only".into(),
+                "demote_names and ignore_names apply to value rules only".into(),
             ));
         }
         for k in &r.keywords {
@@ -161,7 +161,7 @@ pub fn validate_with(rules: &[Rule], trusted: usize) -> Vec<RuleError> {
                 }
                 Err(e) => errors.push(invalid(&r.id, format!("pattern does not compile: {e}"))),
             }
-            for a in r.allow.iter().chain(&r.demote_names) {
+            for a in r.allow.iter().chain(&r.demote_names).chain(&r.ignore_names) {
                 if let Err(e) = compile_pattern(a) {
                     errors.push(invalid(
                         &r.id,

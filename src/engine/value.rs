@@ -27,6 +27,12 @@ impl Engine {
         scratch: &'s mut Scratch,
         overlaps: Overlaps,
     ) -> &'s [Match] {
+        if class == ValueClass::Named
+            && overlaps == Overlaps::Resolve
+            && self.provider_in_context(name, value, scratch)
+        {
+            return &scratch.matches;
+        }
         self.scan_with(value, scratch, overlaps);
         if overlaps == Overlaps::Resolve && !scratch.matches.is_empty() {
             return &scratch.matches;
@@ -41,6 +47,7 @@ impl Engine {
                             let k = k.as_bytes();
                             name.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k))
                         })
+                        && !rule.ignore_names().iter().any(|r| r.is_match(name))
                 }
             };
             if !applies {
@@ -96,6 +103,32 @@ impl Engine {
             }
         }
         &scratch.matches
+    }
+}
+
+impl Engine {
+    /// Provider rules that need the name as context (`AWS_SECRET_ACCESS_KEY`
+    /// before a 40-character key) run over `NAME=VALUE`; true when one
+    /// matched inside the value, with the matches left in `scratch`
+    /// relative to `value`. Generic rules are left to the value rules.
+    fn provider_in_context(&self, name: &[u8], value: &[u8], scratch: &mut Scratch) -> bool {
+        let mut text = Vec::with_capacity(name.len() + 1 + value.len());
+        text.extend_from_slice(name);
+        text.push(b'=');
+        text.extend_from_slice(value);
+        let offset = text.len() - value.len();
+        self.scan_with(&text, scratch, Overlaps::Resolve);
+        scratch
+            .matches
+            .retain(|m| !self.rules[m.rule].generic && m.secret.start >= offset);
+        for m in &mut scratch.matches {
+            m.secret = m.secret.start - offset..m.secret.end - offset;
+            m.whole = m.whole.start.max(offset) - offset..m.whole.end - offset;
+            // Indexes into the unfiltered list.
+            m.pair = None;
+        }
+        set_line_columns(value, &mut scratch.matches);
+        !scratch.matches.is_empty()
     }
 }
 

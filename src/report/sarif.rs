@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use super::suppress::SuppressionKind;
 use super::{Finding, Report};
 use crate::engine::{Confidence, Rule};
-use crate::source::Origin;
+use crate::source::{EnvHolder, Origin};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// `tool.driver.informationUri`: the package's `repository` when
@@ -138,11 +138,25 @@ fn dir_uri(dir: &Path) -> String {
 /// The artifact location of a finding's file, or `None` when it has none.
 fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
     let path = match origin {
-        Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
-        Origin::GitCommitMessage { .. } => return None,
+        Origin::File { path }
+        | Origin::Git { path, .. }
+        | Origin::GitStaged { path }
+        | Origin::CiLog { path, .. }
+        | Origin::Env {
+            holder: EnvHolder::Dump { path },
+            ..
+        } => path,
+        Origin::GitCommitMessage { .. }
+        | Origin::Env {
+            holder: EnvHolder::Process { .. },
+            ..
+        } => return None,
     };
     match (origin, paths) {
-        (Origin::File { .. }, Paths::Fs { base, cwd }) => {
+        (
+            Origin::File { .. } | Origin::CiLog { .. } | Origin::Env { .. },
+            Paths::Fs { base, cwd },
+        ) => {
             let abs = absolute(Path::new(path), cwd);
             Some(match abs.strip_prefix(base) {
                 Ok(rel) => json!({"uri": uri_path(&segments(rel)), "uriBaseId": SRCROOT}),
@@ -279,6 +293,8 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::Git { .. } => "git",
             Origin::GitCommitMessage { .. } => "git-commit-message",
             Origin::GitStaged { .. } => "git-staged",
+            Origin::CiLog { .. } => "ci-log",
+            Origin::Env { .. } => "env",
         }),
     );
     if let Some(c) = f.location.origin.commit() {

@@ -1,8 +1,11 @@
 //! Source adapters: each walks one kind of input and hands `(origin, bytes)`
 //! pairs to a [`Sink`]. Adapters never call the engine themselves.
 
+pub mod cilog;
+pub mod env;
 pub mod fs;
 pub mod git;
+pub mod input;
 pub mod text;
 
 use std::fmt;
@@ -35,6 +38,33 @@ pub enum Origin {
     /// A blob staged in the index (what the next commit would add).
     #[serde(rename = "git-staged")]
     GitStaged { path: String },
+    /// A CI log (a file, stdin or an entry of a GitHub Actions log archive).
+    #[serde(rename = "ci-log")]
+    CiLog {
+        path: String,
+        /// The step or job, when the log format names it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+    },
+    /// One environment variable, from a dump (`path`) or a live process
+    /// (`pid` and its command line).
+    #[serde(rename = "env")]
+    Env {
+        #[serde(flatten)]
+        holder: EnvHolder,
+        variable: String,
+    },
+}
+
+/// What held an environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EnvHolder {
+    /// A file or stdin (`-`).
+    Dump { path: String },
+    /// A running process: its id and command line (NULs as spaces,
+    /// truncated).
+    Process { pid: u32, command: String },
 }
 
 /// The commit a git finding points at.
@@ -61,6 +91,9 @@ impl CommitInfo {
 /// What `Origin::path` returns for a commit message.
 pub const COMMIT_MESSAGE_PATH: &str = "commit-message";
 
+/// What `Origin::path` returns for a live process's environment.
+pub const PROCESS_ENV_PATH: &str = "/proc/*/environ";
+
 impl Origin {
     pub fn file(path: &std::path::Path) -> Self {
         Origin::File {
@@ -73,6 +106,11 @@ impl Origin {
         match self {
             Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
+            Origin::CiLog { path, .. } => path,
+            Origin::Env { holder, .. } => match holder {
+                EnvHolder::Dump { path } => path,
+                EnvHolder::Process { .. } => PROCESS_ENV_PATH,
+            },
         }
     }
 
@@ -80,7 +118,10 @@ impl Origin {
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
             Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
-            Origin::File { .. } | Origin::GitStaged { .. } => None,
+            Origin::File { .. }
+            | Origin::GitStaged { .. }
+            | Origin::CiLog { .. }
+            | Origin::Env { .. } => None,
         }
     }
 
@@ -101,6 +142,19 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+            Origin::CiLog { path, step } => {
+                fix(path);
+                if let Some(step) = step {
+                    fix(step);
+                }
+            }
+            Origin::Env { holder, variable } => {
+                fix(variable);
+                match holder {
+                    EnvHolder::Dump { path } => fix(path),
+                    EnvHolder::Process { command, .. } => fix(command),
+                }
+            }
         }
     }
 }
@@ -122,6 +176,17 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
+            Origin::CiLog { path, step: None } => f.write_str(path),
+            Origin::CiLog {
+                path,
+                step: Some(step),
+            } => write!(f, "{path} (step: {step})"),
+            Origin::Env { holder, variable } => match holder {
+                EnvHolder::Dump { path } => write!(f, "{path}: {variable}"),
+                EnvHolder::Process { pid, command } => {
+                    write!(f, "pid {pid}: {variable} ({command})")
+                }
+            },
         }
     }
 }
@@ -177,6 +242,10 @@ pub trait Worker {
     fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>);
     /// One named value, scanned on its own (see [`NamedValue`]).
     fn value(&mut self, origin: &Origin, value: &NamedValue<'_>);
+    /// A blob that is a rewritten copy of the origin's text (a log with
+    /// its escapes and prefixes stripped, a decoded run): `map` turns a
+    /// 1-based (line, column) in `data` into one in the original.
+    fn blob_mapped(&mut self, origin: &Origin, data: &[u8], map: &dyn Fn(u32, u32) -> (u32, u32));
 }
 
 /// Receives what sources produce. Shared by all source threads; each
