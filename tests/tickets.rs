@@ -563,3 +563,126 @@ fn owners_match_on_source_and_origin_fields() {
         }
     }
 }
+
+/// Issue acceptance: one token in a working-tree file, in git history, in a
+/// CI log and in an environment dump. `scan git`, `scan ci-log` and
+/// `scan env` run one after another with the same `--tickets DIR` leave one
+/// ticket listing every copy; re-running changes no id and adds no file; a
+/// new copy updates the ticket.
+#[test]
+fn one_secret_across_git_ci_log_and_env_is_one_ticket_with_every_copy() {
+    let mut repo = Repo::new();
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let t = token("one-secret-every-copy");
+    write(
+        repo.dir.path(),
+        "deploy/ci.env",
+        &format!("DEPLOY_TOKEN={t}\n"),
+    );
+    repo.commit("add deploy settings");
+    // Deleted from the tree later: still in history.
+    std::fs::remove_file(repo.dir.path().join("deploy/ci.env")).expect("rm");
+    write(
+        repo.dir.path(),
+        "deploy/ci.env",
+        "DEPLOY_TOKEN=${DEPLOY_TOKEN}\n",
+    );
+    repo.commit("read the token from the environment");
+    // The working tree keeps a copy in a file nobody committed.
+    write(
+        repo.dir.path(),
+        "notes/handover.txt",
+        &format!("token for deploys: {t}\n"),
+    );
+    let log = elsewhere.path().join("build-1234.log");
+    std::fs::write(
+        &log,
+        format!(
+            "2024-05-01T10:00:00.1234567Z ##[group]Run ./deploy.sh\n\
+             2024-05-01T10:00:00.2234567Z + export DEPLOY_TOKEN={t}\n\
+             2024-05-01T10:00:01.0000000Z ##[endgroup]\n"
+        ),
+    )
+    .expect("write log");
+    let dump = elsewhere.path().join("crash-env.txt");
+    std::fs::write(
+        &dump,
+        format!("HOME=/home/app\nDEPLOY_TOKEN={t}\nLANG=C.UTF-8\n"),
+    )
+    .expect("write dump");
+
+    let (r1, v1) = scan("git", repo.root(), tickets.path(), &[]);
+    let (r2, v2) = scan("fs", repo.root(), tickets.path(), &[]);
+    let (r3, v3) = scan("ci-log", s(&log), tickets.path(), &[]);
+    let (r4, v4) = scan("env", s(&dump), tickets.path(), &[]);
+    // Within each run the copies of the one secret are one exposure.
+    let ids: BTreeSet<String> = [&v1, &v2, &v3, &v4]
+        .iter()
+        .map(|v| {
+            let ex = exposures(v);
+            assert_eq!(ex.len(), 1, "{v}");
+            ex[0]["id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one exposure id across runs: {ids:?}");
+    let id = ids.into_iter().next().expect("one id");
+    let after_first = files(tickets.path());
+    assert_eq!(
+        after_first,
+        BTreeSet::from([format!("{id}.json"), format!("{id}.md")])
+    );
+    let tk = ticket(tickets.path(), &id);
+    let copies = tk["copies"].as_array().expect("copies");
+    let sources: BTreeSet<&str> = copies
+        .iter()
+        .map(|c| c["source"].as_str().expect("source"))
+        .collect();
+    assert_eq!(sources, BTreeSet::from(["ci-log", "env", "fs", "git"]));
+    let paths: BTreeSet<String> = copies
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+        .collect();
+    for name in ["ci.env", "handover.txt", "build-1234.log", "crash-env.txt"] {
+        assert!(paths.contains(name), "no copy in {name}: {paths:?}");
+    }
+    let md = std::fs::read_to_string(tickets.path().join(format!("{id}.md"))).expect("md");
+    assert!(
+        md.contains("build-1234.log") && md.contains("crash-env.txt"),
+        "{md}"
+    );
+
+    // Re-running every scan: same id, no new file, same copies.
+    let copies_before = copies.len();
+    let (r5, _) = scan("git", repo.root(), tickets.path(), &[]);
+    let (r6, _) = scan("ci-log", s(&log), tickets.path(), &[]);
+    let (r7, _) = scan("env", s(&dump), tickets.path(), &[]);
+    assert_eq!(files(tickets.path()), after_first);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(
+        tk["copies"].as_array().expect("copies").len(),
+        copies_before
+    );
+
+    // A new copy (another job's log) updates the same ticket.
+    let log2 = elsewhere.path().join("build-1235.log");
+    std::fs::write(
+        &log2,
+        format!("+ curl -H 'Authorization: token {t}' https://api.github.com/user\n"),
+    )
+    .expect("write log");
+    let (r8, v8) = scan("ci-log", s(&log2), tickets.path(), &[]);
+    assert_eq!(exposures(&v8)[0]["id"], id.as_str());
+    assert_eq!(files(tickets.path()), after_first);
+    let tk = ticket(tickets.path(), &id);
+    assert_eq!(
+        tk["copies"].as_array().expect("copies").len(),
+        copies_before + 1
+    );
+    assert_no_raw(
+        &[&r1, &r2, &r3, &r4, &r5, &r6, &r7, &r8],
+        tickets.path(),
+        &[&t],
+    );
+}
