@@ -484,3 +484,62 @@ fn malformed_json_dump_is_a_warning_and_still_read_as_lines() {
     assert_eq!(f["location"]["line"], 3);
     assert_eq!(f["rule"]["id"], "github.pat");
 }
+
+/// Text that is no dump (or a broken one) still goes through the text rules,
+/// reported with `variable: "(text)"`.
+#[test]
+fn text_outside_any_variable_is_scanned_when_the_dump_has_none() {
+    let secret = token("env-text-fallback");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("inspect.json");
+    std::fs::write(
+        &broken,
+        format!("[{{\"Config\": {{\"Cmd\": [\"--token={secret}\""),
+    )
+    .expect("write");
+    let prose = dir.path().join("support-bundle.txt");
+    std::fs::write(
+        &prose,
+        format!("support bundle\nauth header was: token {secret}\n"),
+    )
+    .expect("write");
+    let r = run(&[
+        "scan",
+        "env",
+        broken.to_str().expect("utf-8"),
+        prose.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("inspect.json") && r.stderr.contains("does not parse"));
+    let v = json(&r);
+    let mut got: Vec<(String, String, u64)> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                l["path"]
+                    .as_str()
+                    .expect("path")
+                    .rsplit('/')
+                    .next()
+                    .expect("name")
+                    .to_string(),
+                l["variable"].as_str().expect("variable").to_string(),
+                l["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("inspect.json".to_string(), "(text)".to_string(), 1),
+            ("support-bundle.txt".to_string(), "(text)".to_string(), 2)
+        ]
+    );
+    assert!(!r.stdout.contains(&secret) && !r.stderr.contains(&secret));
+}

@@ -49,23 +49,38 @@ pub enum Format {
     Assignments,
 }
 
+/// The `variable` of findings in a dump's text outside any variable (a
+/// dump that did not parse, or held none).
+pub const TEXT_VARIABLE: &str = "(text)";
+
 pub fn scan(opts: &EnvOptions, sink: &dyn Sink) -> Result<(), InputError> {
     let mut worker = sink.worker();
     input::each(&opts.paths, opts.max_file_size, sink, &mut |name, text| {
-        let vars = match parse(text) {
-            Ok(vars) => vars,
+        let (vars, parsed) = match parse(text) {
+            Ok(vars) => (vars, true),
             Err(format) => {
                 sink.warn(Warning {
                     input: name.to_string(),
-                    message: format!("looks like {format} but does not parse; scanned as lines"),
+                    message: format!(
+                        "looks like {format} but does not parse; scanned as lines and as text"
+                    ),
                 });
-                assign::lines(text)
+                (assign::lines(text), false)
             }
         };
         let holder = EnvHolder::Dump {
             path: name.to_string(),
         };
         hand_over(worker.as_mut(), &holder, &vars);
+        // A dump that is not one (or is broken) still goes through the text
+        // rules: a token in it is a token wherever it sits.
+        if !parsed || vars.is_empty() {
+            let origin = Origin::Env {
+                holder,
+                variable: TEXT_VARIABLE.to_string(),
+            };
+            worker.blob(&origin, text);
+        }
     })?;
     if opts.proc {
         proc::scan(sink, worker.as_mut());
