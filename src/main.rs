@@ -18,7 +18,11 @@ use leakhound::engine::{check, ruleset, Engine};
 use leakhound::report::ticket::{TicketFormat, TicketOptions};
 use leakhound::report::{self, sarif, Report};
 use leakhound::scan::{self, ScanOptions};
+use leakhound::source::archive::Limits;
 use leakhound::source::git::{GitMode, GitOptions};
+use leakhound::source::image::{
+    Credentials, ImageError, ImageOptions, ImageSummary, RegistryOptions, RegistryScanOptions,
+};
 use leakhound::source::{self, fs::FsOptions, Warning};
 
 fn main() -> ExitCode {
@@ -50,6 +54,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
+        Command::Scan(ScanCommand::Image(args)) => scan_image(args),
+        Command::Scan(ScanCommand::Registry(args)) => scan_registry(args),
     }
 }
 
@@ -157,6 +163,73 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     let label = repo.display().to_string();
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
     write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
+    Ok(exit_code(&report))
+}
+
+fn image_options(refs: Vec<String>, args: cli::RegistryArgs) -> anyhow::Result<ImageOptions> {
+    let credentials = match args.username {
+        Some(username) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            anyhow::ensure!(
+                !password.is_empty(),
+                "--password-stdin: standard input is empty"
+            );
+            Some(Credentials { username, password })
+        }
+        None => None,
+    };
+    Ok(ImageOptions {
+        refs,
+        platform: args.platform,
+        registry: RegistryOptions {
+            credentials,
+            insecure: args.insecure_registry,
+            ca_cert: args.ca_cert,
+        },
+        limits: Limits {
+            max_entry_size: args.max_file_size,
+            ..Limits::default()
+        },
+    })
+}
+
+fn scan_image(args: Box<cli::ImageArgs>) -> anyhow::Result<ExitCode> {
+    let args = *args;
+    let opts = image_options(args.refs, args.registry)?;
+    scan_images(&args.common, |sink| source::image::scan(&opts, sink))
+}
+
+fn scan_registry(args: Box<cli::RegistryScanArgs>) -> anyhow::Result<ExitCode> {
+    let args = *args;
+    let opts = RegistryScanOptions {
+        host: args.host,
+        repo_prefix: args.repo,
+        image: image_options(Vec::new(), args.registry)?,
+    };
+    scan_images(&args.common, |sink| {
+        source::image::scan_registry(&opts, sink)
+    })
+}
+
+fn scan_images(
+    common: &CommonArgs,
+    source: impl FnOnce(&dyn source::Sink) -> Result<ImageSummary, ImageError>,
+) -> anyhow::Result<ExitCode> {
+    let engine = build_engine(&common.rules)?;
+    let scan_opts = ScanOptions {
+        show_secrets: common.show_secrets,
+        progress: progress_bar(common),
+    };
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+        source(sink).map(|_| ())
+    })?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    exposures(&mut report, &engine, common, &cwd, None)?;
+    write_report(&report, common, &engine, &sarif::Paths::Repo)?;
     Ok(exit_code(&report))
 }
 

@@ -93,6 +93,7 @@ impl Sink for Collector<'_> {
         Box::new(EngineWorker {
             collector: self,
             scratch: Scratch::new(),
+            held: None,
         })
     }
 
@@ -110,6 +111,8 @@ impl Sink for Collector<'_> {
 struct EngineWorker<'a> {
     collector: &'a Collector<'a>,
     scratch: Scratch,
+    /// Findings held back by `hold` until `release`.
+    held: Option<Vec<Finding>>,
 }
 
 impl Worker for EngineWorker<'_> {
@@ -148,7 +151,20 @@ impl Worker for EngineWorker<'_> {
                 (value.line.saturating_add(m.line - 1), m.column)
             }
         };
-        c.record(matches, value.value, std::slice::from_ref(origin), &at);
+        let found = c.record(matches, value.value, std::slice::from_ref(origin), &at);
+        self.keep(found);
+    }
+
+    fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    fn release(&mut self, keep: bool) {
+        if let Some(held) = self.held.take() {
+            if keep {
+                self.collector.keep(held);
+            }
+        }
     }
 }
 
@@ -161,7 +177,15 @@ impl EngineWorker<'_> {
         if matches.is_empty() {
             return;
         }
-        c.record(matches, data, &origins(), &|m| (m.line, m.column));
+        let found = c.record(matches, data, &origins(), &|m| (m.line, m.column));
+        self.keep(found);
+    }
+
+    fn keep(&mut self, found: Vec<Finding>) {
+        match &mut self.held {
+            Some(held) => held.extend(found),
+            None => self.collector.keep(found),
+        }
     }
 }
 
@@ -174,6 +198,13 @@ impl Collector<'_> {
         }
     }
 
+    fn keep(&self, found: Vec<Finding>) {
+        self.findings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(found);
+    }
+
     /// Turns the matches in `data` into findings at each origin; `at` gives
     /// a match's line and column in the origin's text.
     fn record(
@@ -182,9 +213,9 @@ impl Collector<'_> {
         data: &[u8],
         origins: &[Origin],
         at: &dyn Fn(&Match) -> (u32, u32),
-    ) {
+    ) -> Vec<Finding> {
         let Some((first, rest)) = origins.split_first() else {
-            return;
+            return Vec::new();
         };
         let mut found: Vec<Finding> = matches
             .iter()
@@ -231,9 +262,6 @@ impl Collector<'_> {
                 }
             }
         }
-        self.findings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(found);
+        found
     }
 }

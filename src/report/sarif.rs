@@ -138,7 +138,8 @@ fn dir_uri(dir: &Path) -> String {
 fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
     let path = match origin {
         Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
-        Origin::GitCommitMessage { .. } => return None,
+        Origin::ImageLayer(o) => &o.path,
+        Origin::GitCommitMessage { .. } | Origin::ImageConfig(_) => return None,
     };
     match (origin, paths) {
         (Origin::File { .. }, Paths::Fs { base, cwd }) => {
@@ -278,6 +279,8 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::Git { .. } => "git",
             Origin::GitCommitMessage { .. } => "git-commit-message",
             Origin::GitStaged { .. } => "git-staged",
+            Origin::ImageLayer(_) => "image",
+            Origin::ImageConfig(_) => "image-config",
         }),
     );
     if let Some(c) = f.location.origin.commit() {

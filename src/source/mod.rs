@@ -1,8 +1,10 @@
 //! Source adapters: each walks one kind of input and hands `(origin, bytes)`
 //! pairs to a [`Sink`]. Adapters never call the engine themselves.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
+pub mod image;
 
 use std::fmt;
 
@@ -34,6 +36,40 @@ pub enum Origin {
     /// A blob staged in the index (what the next commit would add).
     #[serde(rename = "git-staged")]
     GitStaged { path: String },
+    /// A file in a container image layer.
+    #[serde(rename = "image")]
+    ImageLayer(Box<ImageLayerOrigin>),
+    /// A field of a container image's config (`Env[3]`, `history[2].created_by`).
+    #[serde(rename = "image-config")]
+    ImageConfig(Box<ImageConfigOrigin>),
+}
+
+/// Where in which image a layer file sits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageLayerOrigin {
+    /// The reference as given (`registry/repo:tag`, `oci:PATH`, ...).
+    pub image: String,
+    pub manifest_digest: String,
+    /// `os/arch[/variant]`, when known.
+    pub platform: Option<String>,
+    /// 0-based position of the layer in the manifest.
+    pub layer_index: u32,
+    pub layer_digest: String,
+    pub path: String,
+    /// The later layer whose whiteout removes this file: it is gone from
+    /// the running container but still shipped in this layer.
+    pub deleted_in_layer: Option<u32>,
+    /// The later layer that replaces this file with another.
+    pub overwritten_in_layer: Option<u32>,
+}
+
+/// Which field of which image's config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageConfigOrigin {
+    pub image: String,
+    pub manifest_digest: String,
+    pub platform: Option<String>,
+    pub field: String,
 }
 
 /// The commit a git finding points at.
@@ -72,6 +108,8 @@ impl Origin {
         match self {
             Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
+            Origin::ImageLayer(o) => &o.path,
+            Origin::ImageConfig(o) => &o.field,
         }
     }
 
@@ -79,7 +117,10 @@ impl Origin {
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
             Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
-            Origin::File { .. } | Origin::GitStaged { .. } => None,
+            Origin::File { .. }
+            | Origin::GitStaged { .. }
+            | Origin::ImageLayer(_)
+            | Origin::ImageConfig(_) => None,
         }
     }
 
@@ -100,6 +141,14 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+            Origin::ImageLayer(o) => {
+                fix(&mut o.image);
+                fix(&mut o.path);
+            }
+            Origin::ImageConfig(o) => {
+                fix(&mut o.image);
+                fix(&mut o.field);
+            }
         }
     }
 }
@@ -121,6 +170,16 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
+            Origin::ImageLayer(o) => {
+                write!(f, "{} layer {}:{}", o.image, o.layer_index, o.path)?;
+                if let Some(n) = o.deleted_in_layer {
+                    write!(f, " (deleted in layer {n})")?;
+                } else if let Some(n) = o.overwritten_in_layer {
+                    write!(f, " (overwritten in layer {n})")?;
+                }
+                Ok(())
+            }
+            Origin::ImageConfig(o) => write!(f, "{} config:{}", o.image, o.field),
         }
     }
 }
@@ -176,6 +235,12 @@ pub trait Worker {
     fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>);
     /// One named value, scanned on its own (see [`NamedValue`]).
     fn value(&mut self, origin: &Origin, value: &NamedValue<'_>);
+    /// Holds back the findings of what is scanned next until
+    /// [`Worker::release`]: for a stream verified only at its end (an image
+    /// layer checked against its digest).
+    fn hold(&mut self) {}
+    /// Ends a [`Worker::hold`]: keeps the held findings, or drops them.
+    fn release(&mut self, _keep: bool) {}
 }
 
 /// Receives what sources produce. Shared by all source threads; each
