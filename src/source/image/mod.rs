@@ -43,7 +43,7 @@ pub struct RegistryScanOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("no image could be scanned ({0} references failed, see the warnings)")]
+    #[error("no image could be scanned (every reference failed: {0}, see the warnings)")]
     NothingScanned(usize),
     #[error("{0}")]
     Registry(String),
