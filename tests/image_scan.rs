@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 const AWS_KEY_ID: &str = "AKIAE667RW3MSF3WLPQ3";
 const AWS_SECRET: &str = "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";
+/// No provider format: found because the variable's name says secret.
+const DB_PASSWORD: &str = "Zq7!mR2#vLp9wXy";
 const RSA_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----
 MIIBOgIBAAJBAJ39RMpX6w9q6kKhuhk8xgVzi/+8Oa5xnTLEfSzCwbdvJW9guIEY
 YKMRswhs39RbRL8+9frJw8n3yc1YAOYFrP8CAwEAAQJAbr1lJ3OitubZFyVnXWNE
@@ -54,6 +56,7 @@ impl Planted {
         vec![
             AWS_KEY_ID.to_string(),
             AWS_SECRET.to_string(),
+            DB_PASSWORD.to_string(),
             RSA_KEY.lines().nth(1).expect("key body").to_string(),
             self.cache_token.clone(),
             self.conf_token.clone(),
@@ -101,7 +104,12 @@ fn acceptance_image(p: &Planted, zstd_top: bool) -> Image {
             "architecture": "amd64",
             "os": "linux",
             "config": {
-                "Env": ["PATH=/usr/local/bin:/usr/bin", format!("GITHUB_TOKEN={}", p.env_token)],
+                "Env": [
+                    "PATH=/usr/local/bin:/usr/bin",
+                    format!("GITHUB_TOKEN={}", p.env_token),
+                    format!("DB_PASSWORD={DB_PASSWORD}"),
+                    "DB_PASSWORD_FILE=/run/secrets/db_password",
+                ],
                 "Cmd": ["/app/run"],
                 "Labels": {"org.opencontainers.image.title": "leakhound-test"},
             },
@@ -203,6 +211,7 @@ fn acceptance_expected() -> BTreeSet<Seen> {
         layer("github.pat", "app/cache/session.txt", 1, deleted2, 1, 9),
         layer("github.pat", "etc/app.conf", 1, (None, Some(2)), 2, 9),
         config("github.pat", "Env[1]", 14),
+        config("env.secret-named", "Env[2]", 13),
         config("npm.access-token", "history[1].created_by", 14),
     ]
     .into_iter()
@@ -671,6 +680,26 @@ fn a_layer_failing_its_digest_is_reported_and_its_findings_discarded() {
         r.stderr
     );
     assert_eq!(seen(&v), expected);
+
+    // A blob cut in the middle: the stream fails, the layer is reported,
+    // what it gave before the cut is dropped with it.
+    let cut = &img.layers[1].blob[..img.layers[1].blob.len() / 2];
+    std::fs::write(
+        dir.path()
+            .join("blobs/sha256")
+            .join(bad.trim_start_matches("sha256:")),
+        cut,
+    )
+    .expect("truncate");
+    let (r, v) = scan(&["image", &format!("oci:{}", dir.path().display())]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&bad) && r.stderr.contains("layer stream failed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(seen(&v), expected);
+    assert_no_leak(&r, &p.all());
 }
 
 #[test]
@@ -760,4 +789,34 @@ fn a_layer_shared_by_two_images_is_read_once_and_reported_in_both() {
     // Two blobs scanned: the shared layer's one file, read once (the
     // whiteout marker is not content), and image two's Cmd.
     assert_eq!(v["stats"]["blobs"], 2, "{}", v["stats"]);
+}
+
+#[test]
+fn tls_to_a_plain_http_registry_is_a_clear_warning() {
+    let reg = TestRegistry::start();
+    let name = format!("{}/team/app:1.0", reg.host);
+    // No --insecure-registry: HTTPS to a plain-HTTP server.
+    let r = common::run(&["scan", "image", &name, "--no-progress"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("warning: {name}: cannot connect to the registry")),
+        "{}",
+        r.stderr
+    );
+    let r = common::run(&[
+        "scan",
+        "image",
+        &name,
+        "--ca-cert",
+        "/nonexistent/ca.pem",
+        "--no-progress",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot read --ca-cert /nonexistent/ca.pem"),
+        "{}",
+        r.stderr
+    );
 }

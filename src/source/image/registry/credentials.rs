@@ -63,6 +63,7 @@ fn from_docker_config(path: &Path, host: &str) -> Option<Credentials> {
     let text = std::fs::read(path).ok()?;
     let config: serde_json::Value = serde_json::from_slice(&text).ok()?;
     let auths = config.get("auths")?.as_object()?;
+    let host = key_host(host);
     let entry = auths.iter().find(|(key, _)| key_host(key) == host)?.1;
     let encoded = entry.get("auth")?.as_str()?;
     let decoded = base64::engine::general_purpose::STANDARD

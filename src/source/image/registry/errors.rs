@@ -102,3 +102,36 @@ pub fn io_message(e: &io::Error) -> String {
     }
     format!("transfer cut short: {e}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> OciDistributionError {
+        OciDistributionError::ServerError {
+            code,
+            url: "http://reg/v2/app/manifests/1".into(),
+            message: "body".into(),
+        }
+    }
+
+    #[test]
+    fn only_5xx_is_retried() {
+        assert!(transient(&status(503)));
+        assert!(transient(&status(500)));
+        assert!(!transient(&status(404)));
+        assert!(!transient(&status(401)));
+    }
+
+    #[test]
+    fn statuses_name_the_credential_source() {
+        let tried = "the credentials from --username/--password-stdin";
+        assert_eq!(
+            describe(&status(401), tried),
+            format!("401 unauthorized: the registry refused {tried}")
+        );
+        assert!(describe(&status(403), tried).starts_with("403 denied"));
+        assert_eq!(describe(&status(404), tried), "404 not found");
+        assert!(describe(&status(502), tried).contains("HTTP 502"));
+    }
+}
