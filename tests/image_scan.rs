@@ -820,3 +820,133 @@ fn tls_to_a_plain_http_registry_is_a_clear_warning() {
         r.stderr
     );
 }
+
+/// A stand-in registry for failures a real one does not produce on
+/// demand: each connection gets `answer(path)`'s raw bytes, then is closed.
+/// Counts requests other than the `/v2/` probe.
+fn fake_registry(
+    answer: impl Fn(&str) -> Vec<u8> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&requests);
+    std::thread::spawn(move || {
+        // Bounded: the test makes a handful of requests.
+        for stream in listener.incoming().take(64) {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+            if path != "/v2/" {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = stream.write_all(&answer(&path));
+        }
+    });
+    (host, requests)
+}
+
+fn http(status: &str, content_type: &str, body: &[u8], content_length: usize) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {content_length}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_5xx_is_retried_with_backoff_then_reported() {
+    let (host, requests) = fake_registry(|path| {
+        if path == "/v2/" {
+            http("200 OK", "application/json", b"{}", 2)
+        } else {
+            let body = br#"{"errors":[]}"#;
+            http(
+                "503 Service Unavailable",
+                "application/json",
+                body,
+                body.len(),
+            )
+        }
+    });
+    let name = format!("{host}/flaky/app:1");
+    let started = std::time::Instant::now();
+    let r = common::run(&[
+        "scan",
+        "image",
+        &name,
+        "--insecure-registry",
+        &host,
+        "--no-progress",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: {name}: HTTP 503 from the registry (after retries)"
+        )),
+        "{}",
+        r.stderr
+    );
+    let manifest_requests = requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(manifest_requests, 4, "one try and three retries");
+    // Pauses of 200, 400 and 800 ms between them.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1400));
+}
+
+#[test]
+fn a_blob_cut_short_by_the_registry_is_reported_and_its_findings_dropped() {
+    let secret = token("cut-short");
+    let filler: String = (0..2000)
+        .map(|i| format!("line {i} of filler text\n"))
+        .collect();
+    let layer = Layer::gzip(image::tar(&[
+        ("a/first.txt", format!("gh {secret}\n").as_bytes()),
+        ("b/filler.txt", filler.as_bytes()),
+    ]));
+    let img = Image::new(vec![layer], json!({"architecture": "amd64", "os": "linux"}));
+    let manifest = img.manifest();
+    let config = img.config.clone();
+    let (config_digest, layer_digest) = (img.config_digest(), img.layers[0].digest());
+    let blob = img.layers[0].blob.clone();
+    let (host, _) = fake_registry(move |path| {
+        if path == "/v2/" {
+            http("200 OK", "application/json", b"{}", 2)
+        } else if path.ends_with("/manifests/1") {
+            http("200 OK", image::OCI_MANIFEST, &manifest, manifest.len())
+        } else if path.ends_with(&config_digest) {
+            http("200 OK", "application/octet-stream", &config, config.len())
+        } else if path.ends_with(&layer_digest) {
+            // Announces the whole blob, sends half, hangs up.
+            http(
+                "200 OK",
+                "application/octet-stream",
+                &blob[..blob.len() / 2],
+                blob.len(),
+            )
+        } else {
+            http("404 Not Found", "application/json", b"{}", 2)
+        }
+    });
+    let name = format!("{host}/cut/app:1");
+    let (r, v) = scan(&["image", &name, "--insecure-registry", &host]);
+    assert_eq!(
+        r.code, 0,
+        "the image was read, its only layer failed: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&img.layers[0].digest()) && r.stderr.contains("layer stream failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(v["findings"].as_array().expect("findings").is_empty());
+    assert_no_leak(&r, &[secret]);
+}
