@@ -3,6 +3,7 @@
 //! replaces is still reported, with the layer that hid it.
 
 use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use crate::source::archive::{EntryKind, Visitor};
 use crate::source::{ImageLayerOrigin, Origin, Sink, Warning, Worker};
@@ -15,8 +16,10 @@ const OPAQUE: &str = ".wh..wh..opq";
 /// What a layer does to the file system below it.
 #[derive(Debug, Default)]
 pub struct LayerFiles {
-    /// Regular files it adds or replaces.
-    files: HashSet<String>,
+    /// Regular files it adds or replaces, as path hashes: a run keeps the
+    /// lists of many layers (a registry audit), and a hash collision could
+    /// only mislabel a file as overwritten.
+    files: HashSet<u64>,
     /// Paths (files or whole directories) it deletes.
     whiteouts: HashSet<String>,
     /// Directories whose lower contents it hides.
@@ -53,7 +56,7 @@ impl LayerFiles {
             return false;
         }
         if kind == EntryKind::File {
-            self.files.insert(path.to_string());
+            self.files.insert(path_hash(path));
         }
         true
     }
@@ -81,8 +84,17 @@ impl LayerFiles {
         if self.opaque.contains("") {
             return Some(Hidden::Deleted);
         }
-        self.files.contains(path).then_some(Hidden::Overwritten)
+        self.files
+            .contains(&path_hash(path))
+            .then_some(Hidden::Overwritten)
     }
+}
+
+/// Same path, same hash, in every run (fixed SipHash keys).
+fn path_hash(path: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish()
 }
 
 /// Layer paths as the file system sees them: no `./`, no leading `/`.

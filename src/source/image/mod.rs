@@ -184,7 +184,9 @@ fn scan_images(images: Vec<Image>, limits: &Limits, sink: &dyn Sink) -> ImageSum
         .map(|i| i.layers.iter().map(|l| l.digest.as_str()).collect())
         .collect();
     let mut files: HashMap<&str, LayerFiles> = HashMap::new();
-    for digest in order::top_down(&stacks) {
+    let order = order::top_down(&stacks);
+    let done_with = order::last_uses(&stacks, &order);
+    for (position, &digest) in order.iter().enumerate() {
         let occurrences: Vec<(usize, usize)> = stacks
             .iter()
             .enumerate()
@@ -222,6 +224,9 @@ fn scan_images(images: Vec<Image>, limits: &Limits, sink: &dyn Sink) -> ImageSum
                 summary.layers_failed += 1;
                 sink.warn(Warning { input, message });
             }
+        }
+        for d in &done_with[position] {
+            files.remove(d);
         }
     }
     summary

@@ -57,6 +57,27 @@ pub fn top_down<'a>(stacks: &[Vec<&'a str>]) -> Vec<&'a str> {
     out
 }
 
+/// For each position in `order`, the digests whose file lists are no longer
+/// needed once the layer at that position is read: a list serves the layers
+/// below its layer, in every image.
+pub fn last_uses<'a>(stacks: &[Vec<&'a str>], order: &[&'a str]) -> Vec<Vec<&'a str>> {
+    let position: HashMap<&str, usize> = order.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for stack in stacks {
+        for (k, d) in stack.iter().enumerate() {
+            let own = position[d];
+            let below = stack[..k].iter().map(|b| position[b]).max().unwrap_or(own);
+            let e = last.entry(d).or_insert(own);
+            *e = (*e).max(below);
+        }
+    }
+    let mut out = vec![Vec::new(); order.len()];
+    for (d, p) in last {
+        out[p].push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +92,19 @@ mod tests {
         assert!(pos("a-top") < pos("mid"));
         assert!(pos("mid") < pos("base"));
         assert!(pos("b-top") < pos("base"));
+    }
+
+    #[test]
+    fn file_lists_are_dropped_after_the_last_layer_below_them() {
+        let stacks = [vec!["base", "mid", "top"], vec!["base", "other"]];
+        let order = top_down(&stacks);
+        let uses = last_uses(&stacks, &order);
+        let base = order.iter().position(|d| *d == "base").expect("base");
+        // Everything above base serves base: all dropped after it.
+        let mut at_base = uses[base].clone();
+        at_base.sort_unstable();
+        assert_eq!(at_base, ["base", "mid", "other", "top"]);
+        assert_eq!(uses.iter().map(Vec::len).sum::<usize>(), 4);
     }
 
     #[test]
