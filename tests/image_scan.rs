@@ -827,6 +827,13 @@ fn tls_to_a_plain_http_registry_is_a_clear_warning() {
 fn fake_registry(
     answer: impl Fn(&str) -> Vec<u8> + Send + 'static,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    fake_registry_with_headers(move |path, _| answer(path))
+}
+
+/// Like `fake_registry`, with the request's header block as well.
+fn fake_registry_with_headers(
+    answer: impl Fn(&str, &str) -> Vec<u8> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -847,15 +854,25 @@ fn fake_registry(
             if path != "/v2/" {
                 counter.fetch_add(1, Ordering::SeqCst);
             }
-            let _ = stream.write_all(&answer(&path));
+            let _ = stream.write_all(&answer(&path, &head));
         }
     });
     (host, requests)
 }
 
 fn http(status: &str, content_type: &str, body: &[u8], content_length: usize) -> Vec<u8> {
+    http_with(status, "", content_type, body, content_length)
+}
+
+fn http_with(
+    status: &str,
+    extra_headers: &str,
+    content_type: &str,
+    body: &[u8],
+    content_length: usize,
+) -> Vec<u8> {
     let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {content_length}\r\nConnection: close\r\n\r\n"
+        "HTTP/1.1 {status}\r\n{extra_headers}Content-Type: {content_type}\r\nContent-Length: {content_length}\r\nConnection: close\r\n\r\n"
     )
     .into_bytes();
     out.extend_from_slice(body);
@@ -949,4 +966,78 @@ fn a_blob_cut_short_by_the_registry_is_reported_and_its_findings_dropped() {
     );
     assert!(v["findings"].as_array().expect("findings").is_empty());
     assert_no_leak(&r, &[secret]);
+}
+
+#[test]
+fn the_bearer_token_flow_trades_basic_credentials_for_a_token() {
+    use base64::Engine as _;
+    let secret = token("bearer");
+    let img = platform_image("amd64", &secret);
+    let manifest = img.manifest();
+    let config = img.config.clone();
+    let (config_digest, layer_digest) = (img.config_digest(), img.layers[0].digest());
+    let blob = img.layers[0].blob.clone();
+    let basic = base64::engine::general_purpose::STANDARD.encode("robot:Token-pass-5521");
+    let listener_host = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let realm_host = std::sync::Arc::clone(&listener_host);
+    let (host, _) = fake_registry_with_headers(move |path, head| {
+        let host = realm_host.lock().expect("host").clone();
+        let challenge =
+            format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"fake\"\r\n");
+        let unauthorized = || {
+            let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"token"}]}"#;
+            http_with(
+                "401 Unauthorized",
+                &challenge,
+                "application/json",
+                body,
+                body.len(),
+            )
+        };
+        if path.starts_with("/token") {
+            // The token service wants the user's basic credentials.
+            if head.contains(&format!("Basic {basic}")) {
+                let body = br#"{"token":"issued-bearer-7731"}"#;
+                return http("200 OK", "application/json", body, body.len());
+            }
+            return http("401 Unauthorized", "application/json", b"{}", 2);
+        }
+        if !head.contains("Bearer issued-bearer-7731") {
+            return unauthorized();
+        }
+        if path.ends_with("/manifests/1") {
+            http("200 OK", image::OCI_MANIFEST, &manifest, manifest.len())
+        } else if path.ends_with(&config_digest) {
+            http("200 OK", "application/octet-stream", &config, config.len())
+        } else if path.ends_with(&layer_digest) {
+            http("200 OK", "application/octet-stream", &blob, blob.len())
+        } else {
+            http("404 Not Found", "application/json", b"{}", 2)
+        }
+    });
+    *listener_host.lock().expect("host") = host.clone();
+    let name = format!("{host}/private/app:1");
+    let (r, v) = scan_with_stdin(
+        &[
+            "image",
+            &name,
+            "--insecure-registry",
+            &host,
+            "--username",
+            "robot",
+            "--password-stdin",
+        ],
+        "Token-pass-5521\n",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(v["findings"].as_array().expect("findings").len(), 1);
+    assert_eq!(v["findings"][0]["location"]["path"], "etc/amd64.conf");
+    assert_no_leak(
+        &r,
+        &[
+            secret,
+            "Token-pass-5521".to_string(),
+            "issued-bearer-7731".to_string(),
+        ],
+    );
 }
