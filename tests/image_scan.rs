@@ -380,6 +380,24 @@ fn acceptance_image_from_a_docker_archive() {
     let diff_ids: Vec<String> = img.layers.iter().map(Layer::diff_id).collect();
     assert_provenance(&v, &name, &img.config_digest(), &diff_ids);
     assert_no_leak(&r, &p.all());
+
+    // SARIF: layer findings carry the image, layer and deletion.
+    let r = common::run(&["scan", "image", &name, "--format", "sarif", "--no-progress"]);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    let sarif = json(&r);
+    let env_results: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|x| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/.env")
+        .collect();
+    assert_eq!(env_results.len(), 3);
+    for x in env_results {
+        assert_eq!(x["properties"]["layerIndex"], 1);
+        assert_eq!(x["properties"]["deletedInLayer"], 2);
+        assert_eq!(x["properties"]["image"], name.as_str());
+    }
+    assert_no_leak(&r, &p.all());
 }
 
 #[test]

@@ -289,6 +289,16 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
         props.insert("email".into(), json!(c.email));
         props.insert("date".into(), json!(c.date));
     }
+    if let Origin::ImageLayer(o) = &f.location.origin {
+        // The file alone does not say which image, layer or deletion.
+        props.insert("image".into(), json!(o.image));
+        props.insert("manifestDigest".into(), json!(o.manifest_digest));
+        props.insert("platform".into(), json!(o.platform));
+        props.insert("layerIndex".into(), json!(o.layer_index));
+        props.insert("layerDigest".into(), json!(o.layer_digest));
+        props.insert("deletedInLayer".into(), json!(o.deleted_in_layer));
+        props.insert("overwrittenInLayer".into(), json!(o.overwritten_in_layer));
+    }
     if let Some(p) = &f.paired_with {
         props.insert("pairedWith".into(), json!(p));
     }
