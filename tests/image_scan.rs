@@ -1059,3 +1059,33 @@ fn the_bearer_token_flow_trades_basic_credentials_for_a_token() {
         ],
     );
 }
+
+#[test]
+fn a_private_ca_is_trusted_with_ca_cert_and_refused_without() {
+    let p = Planted::new();
+    let img = acceptance_image(&p, false);
+    let reg = TestRegistry::start();
+    reg.push("team/app", "1.0", &img);
+    let tls = reg.tls_mirror();
+    let name = format!("{}/team/app:1.0", tls.host);
+    let ca = tls.ca_cert();
+    let (r, v) = scan(&["image", &name, "--ca-cert", ca.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(seen(&v), acceptance_expected(), "stderr: {}", r.stderr);
+    assert_no_leak(&r, &p.all());
+
+    // Without the CA: a TLS error, named as such.
+    let r = common::run(&["scan", "image", &name, "--no-progress"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("warning: {name}: cannot connect to the registry")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        r.stderr
+    );
+}

@@ -40,15 +40,27 @@ impl Response {
 
 impl TestRegistry {
     pub fn start() -> TestRegistry {
-        Self::launch(None)
+        Self::launch(None, None)
     }
 
     /// Behind basic auth with one user (`htpasswd -Bbn`).
     pub fn start_with_auth(user: &str, password: &str) -> TestRegistry {
-        Self::launch(Some((user, password)))
+        Self::launch(None, Some((user, password)))
     }
 
-    fn launch(auth: Option<(&str, &str)>) -> TestRegistry {
+    /// A second registry over this one's storage, serving HTTPS with a
+    /// certificate from a throwaway CA (`ca_cert()`): push through the
+    /// plain one, scan through this one.
+    pub fn tls_mirror(&self) -> TestRegistry {
+        Self::launch(Some(self.dir.path().join("data")), None)
+    }
+
+    /// The CA that signed a TLS mirror's certificate.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn launch(tls_storage: Option<PathBuf>, auth: Option<(&str, &str)>) -> TestRegistry {
         assert!(
             std::path::Path::new(BINARY).exists(),
             "{BINARY} is missing: install Debian's docker-registry package (see .ci/run)"
@@ -60,10 +72,20 @@ impl TestRegistry {
             .port();
         let host = format!("127.0.0.1:{port}");
         let root = dir.path();
+        let tls = tls_storage.is_some();
+        let storage = tls_storage.unwrap_or_else(|| root.join("data"));
         let mut config = format!(
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n  secret: leakhound-test\n",
-            root.join("data").display()
+            storage.display()
         );
+        if tls {
+            make_certificates(root);
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                root.join("leaf.pem").display(),
+                root.join("leaf.key").display()
+            ));
+        }
         if let Some((user, password)) = auth {
             let out = Command::new("htpasswd")
                 .args(["-Bbn", user, password])
@@ -94,11 +116,11 @@ impl TestRegistry {
             auth: auth
                 .map(|(u, p)| base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))),
         };
-        registry.wait_ready();
+        registry.wait_ready(tls);
         registry
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self, tls: bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -108,7 +130,8 @@ impl TestRegistry {
                 );
             }
             if let Ok(r) = self.request("GET", "/v2/", &[], &[]) {
-                if r.status == 200 || r.status == 401 {
+                // A TLS port answers plain HTTP with 400.
+                if r.status == 200 || r.status == 401 || (tls && r.status == 400) {
                     return;
                 }
             }
@@ -247,6 +270,72 @@ impl TestRegistry {
             .join(hex)
             .join("data")
     }
+}
+
+/// A CA and a leaf certificate for 127.0.0.1 signed by it (rustls refuses
+/// a CA certificate as a server's own).
+fn make_certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=leakhound test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
 }
 
 impl Drop for TestRegistry {
