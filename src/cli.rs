@@ -86,6 +86,19 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan env .env crash-report.txt\n  docker inspect app | leakhound scan env -\n  sudo leakhound scan env --proc"
     )]
     Env(EnvArgs),
+    /// Scan container images: every layer (files a later layer deleted too), the config
+    /// (Env, Labels, Cmd, Entrypoint, history), from a registry, a `docker save` tarball or an
+    /// OCI layout.
+    #[command(
+        after_help = "References:\n  host[:port]/repo:tag, host[:port]/repo@sha256:...   from a registry\n  docker-archive:PATH                                  a `docker save` tarball\n  oci:PATH                                             an OCI image layout (directory or tar)\n\nExamples:\n  leakhound scan image registry.example.com/team/app:1.4\n  leakhound scan image docker-archive:app.tar oci:build/layout --format json\n  echo \"$TOKEN\" | leakhound scan image ghcr.io/org/app:main --username ci --password-stdin\n  leakhound scan image localhost:5000/app:dev --insecure-registry localhost:5000 --platform linux/arm64"
+    )]
+    Image(Box<ImageArgs>),
+    /// Scan every image in a registry: each repository (under --repo), each tag, each distinct
+    /// manifest once.
+    #[command(
+        after_help = "Examples:\n  leakhound scan registry registry.internal:5000 --repo team/\n  leakhound scan registry localhost:5000 --insecure-registry localhost:5000 --format json"
+    )]
+    Registry(Box<RegistryScanArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +126,52 @@ pub struct EnvArgs {
     pub max_file_size: u64,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Image references (see below).
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryScanArgs {
+    /// The registry, `host[:port]`.
+    pub host: String,
+    /// Only repositories whose name starts with PREFIX.
+    #[arg(long, value_name = "PREFIX")]
+    pub repo: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Only images of this platform, `os/arch[/variant]` (default: every platform).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// Registry user; the password is read from standard input (--password-stdin).
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from standard input (never from an argument).
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Reach this registry host[:port] over plain HTTP (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Skip layer files larger than this (bytes, or with KiB/MiB/GiB suffix).
+    #[arg(long, default_value = "50MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,11 @@ use cli::{Cli, Command, HookCommand, RulesCommand, ScanCommand};
 use leakhound::engine::{check, ruleset, Engine};
 use leakhound::hook;
 use leakhound::report::{self, sarif};
+use leakhound::source::archive::Limits;
 use leakhound::source::git::{GitMode, GitOptions};
+use leakhound::source::image::{
+    Credentials, ImageError, ImageOptions, ImageSummary, RegistryOptions, RegistryScanOptions,
+};
 use leakhound::source::{self, fs::FsOptions};
 
 fn main() -> ExitCode {
@@ -48,6 +52,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
         Command::Scan(ScanCommand::CiLog(args)) => scan_ci_log(args),
         Command::Scan(ScanCommand::Env(args)) => scan_env(args),
+        Command::Scan(ScanCommand::Image(args)) => scan_image(args),
+        Command::Scan(ScanCommand::Registry(args)) => scan_registry(args),
         Command::Hook(HookCommand::Install { repo, force, chain }) => {
             let binary = std::env::current_exe().context("cannot locate the leakhound binary")?;
             let opts = hook::InstallOptions { force, chain };
@@ -204,5 +210,70 @@ fn scan_text_source(
         },
     };
     let (_, code) = cmd::scan(common, target, source)?;
+    Ok(code)
+}
+
+fn image_options(refs: Vec<String>, args: cli::RegistryArgs) -> anyhow::Result<ImageOptions> {
+    let credentials = match args.username {
+        Some(username) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            anyhow::ensure!(
+                !password.is_empty(),
+                "--password-stdin: standard input is empty"
+            );
+            Some(Credentials { username, password })
+        }
+        None => None,
+    };
+    Ok(ImageOptions {
+        refs,
+        platform: args.platform,
+        registry: RegistryOptions {
+            credentials,
+            insecure: args.insecure_registry,
+            ca_cert: args.ca_cert,
+        },
+        limits: Limits {
+            max_entry_size: args.max_file_size,
+            ..Limits::default()
+        },
+    })
+}
+
+fn scan_image(args: Box<cli::ImageArgs>) -> anyhow::Result<ExitCode> {
+    let args = *args;
+    let opts = image_options(args.refs, args.registry)?;
+    scan_images(&args.common, |sink| source::image::scan(&opts, sink))
+}
+
+fn scan_registry(args: Box<cli::RegistryScanArgs>) -> anyhow::Result<ExitCode> {
+    let args = *args;
+    let opts = RegistryScanOptions {
+        host: args.host,
+        repo_prefix: args.repo,
+        image: image_options(Vec::new(), args.registry)?,
+    };
+    scan_images(&args.common, |sink| {
+        source::image::scan_registry(&opts, sink)
+    })
+}
+
+/// Images have no work tree: ignore file and owners come from the working
+/// directory; SARIF paths are the layer paths as they are.
+fn scan_images(
+    common: &cli::CommonArgs,
+    source: impl FnOnce(&dyn source::Sink) -> Result<ImageSummary, ImageError>,
+) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let target = cmd::Target {
+        root: cwd,
+        repo_label: None,
+        sarif_paths: sarif::Paths::Repo,
+    };
+    let (_, code) = cmd::scan(common, target, |sink| source(sink).map(|_| ()))?;
     Ok(code)
 }

@@ -103,6 +103,7 @@ impl Sink for Collector<'_> {
         Box::new(EngineWorker {
             collector: self,
             scratch: Scratch::new(),
+            held: None,
         })
     }
 
@@ -172,6 +173,8 @@ impl Progress {
 struct EngineWorker<'a> {
     collector: &'a Collector<'a>,
     scratch: Scratch,
+    /// Findings held back by `hold` until `release`.
+    held: Option<Vec<Finding>>,
 }
 
 impl Worker for EngineWorker<'_> {
@@ -225,6 +228,18 @@ impl Worker for EngineWorker<'_> {
         let found = c.record(matches, data, std::slice::from_ref(origin), &at);
         self.publish(found);
     }
+
+    fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    fn release(&mut self, keep: bool) {
+        if let Some(held) = self.held.take() {
+            if keep {
+                self.emit(held);
+            }
+        }
+    }
 }
 
 impl EngineWorker<'_> {
@@ -256,6 +271,13 @@ impl Collector<'_> {
             p.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
             p.bar.inc(1);
         }
+    }
+
+    fn keep(&self, found: Vec<Finding>) {
+        self.findings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(found);
     }
 
     /// Turns the matches in `data` into findings at each origin; `at` gives
@@ -324,16 +346,20 @@ impl Collector<'_> {
 }
 
 impl EngineWorker<'_> {
-    /// Streams each finding (see `announce`), then keeps them for the report.
+    /// Keeps findings for the report, streaming each (see `announce`);
+    /// while a `hold` is on, they wait for its `release`.
     fn publish(&mut self, found: Vec<Finding>) {
+        match &mut self.held {
+            Some(held) => held.extend(found),
+            None => self.emit(found),
+        }
+    }
+
+    fn emit(&mut self, found: Vec<Finding>) {
         for f in &found {
             self.announce(f);
         }
-        self.collector
-            .findings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(found);
+        self.collector.keep(found);
     }
 
     /// Hands `f` to `Events::finding`. A streamed line cannot be taken back,

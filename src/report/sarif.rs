@@ -146,7 +146,9 @@ fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
             holder: EnvHolder::Dump { path },
             ..
         } => path,
+        Origin::ImageLayer(o) => &o.path,
         Origin::GitCommitMessage { .. }
+        | Origin::ImageConfig(_)
         | Origin::Env {
             holder: EnvHolder::Process { .. },
             ..
@@ -295,6 +297,8 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::GitStaged { .. } => "git-staged",
             Origin::CiLog { .. } => "ci-log",
             Origin::Env { .. } => "env",
+            Origin::ImageLayer(_) => "image",
+            Origin::ImageConfig(_) => "image-config",
         }),
     );
     if let Some(c) = f.location.origin.commit() {
@@ -302,6 +306,16 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
         props.insert("author".into(), json!(c.author));
         props.insert("email".into(), json!(c.email));
         props.insert("date".into(), json!(c.date));
+    }
+    if let Origin::ImageLayer(o) = &f.location.origin {
+        // The file alone does not say which image, layer or deletion.
+        props.insert("image".into(), json!(o.image));
+        props.insert("manifestDigest".into(), json!(o.manifest_digest));
+        props.insert("platform".into(), json!(o.platform));
+        props.insert("layerIndex".into(), json!(o.layer_index));
+        props.insert("layerDigest".into(), json!(o.layer_digest));
+        props.insert("deletedInLayer".into(), json!(o.deleted_in_layer));
+        props.insert("overwrittenInLayer".into(), json!(o.overwritten_in_layer));
     }
     if let Some(p) = &f.paired_with {
         props.insert("pairedWith".into(), json!(p));

@@ -1,10 +1,12 @@
 //! Source adapters: each walks one kind of input and hands `(origin, bytes)`
 //! pairs to a [`Sink`]. Adapters never call the engine themselves.
 
+pub mod archive;
 pub mod cilog;
 pub mod env;
 pub mod fs;
 pub mod git;
+pub mod image;
 pub mod input;
 pub mod text;
 
@@ -54,6 +56,12 @@ pub enum Origin {
         holder: EnvHolder,
         variable: String,
     },
+    /// A file in a container image layer.
+    #[serde(rename = "image")]
+    ImageLayer(Box<ImageLayerOrigin>),
+    /// A field of a container image's config (`Env[3]`, `history[2].created_by`).
+    #[serde(rename = "image-config")]
+    ImageConfig(Box<ImageConfigOrigin>),
 }
 
 /// What held an environment variable.
@@ -65,6 +73,34 @@ pub enum EnvHolder {
     /// A running process: its id and command line (NULs as spaces,
     /// truncated).
     Process { pid: u32, command: String },
+}
+
+/// Where in which image a layer file sits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageLayerOrigin {
+    /// The reference as given (`registry/repo:tag`, `oci:PATH`, ...).
+    pub image: String,
+    pub manifest_digest: String,
+    /// `os/arch[/variant]`, when known.
+    pub platform: Option<String>,
+    /// 0-based position of the layer in the manifest.
+    pub layer_index: u32,
+    pub layer_digest: String,
+    pub path: String,
+    /// The later layer whose whiteout removes this file: it is gone from
+    /// the running container but still shipped in this layer.
+    pub deleted_in_layer: Option<u32>,
+    /// The later layer that replaces this file with another.
+    pub overwritten_in_layer: Option<u32>,
+}
+
+/// Which field of which image's config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageConfigOrigin {
+    pub image: String,
+    pub manifest_digest: String,
+    pub platform: Option<String>,
+    pub field: String,
 }
 
 /// The commit a git finding points at.
@@ -111,6 +147,8 @@ impl Origin {
                 EnvHolder::Dump { path } => path,
                 EnvHolder::Process { .. } => PROCESS_ENV_PATH,
             },
+            Origin::ImageLayer(o) => &o.path,
+            Origin::ImageConfig(o) => &o.field,
         }
     }
 
@@ -121,7 +159,9 @@ impl Origin {
             Origin::File { .. }
             | Origin::GitStaged { .. }
             | Origin::CiLog { .. }
-            | Origin::Env { .. } => None,
+            | Origin::Env { .. }
+            | Origin::ImageLayer(_)
+            | Origin::ImageConfig(_) => None,
         }
     }
 
@@ -155,6 +195,14 @@ impl Origin {
                     EnvHolder::Process { command, .. } => fix(command),
                 }
             }
+            Origin::ImageLayer(o) => {
+                fix(&mut o.image);
+                fix(&mut o.path);
+            }
+            Origin::ImageConfig(o) => {
+                fix(&mut o.image);
+                fix(&mut o.field);
+            }
         }
     }
 }
@@ -187,6 +235,16 @@ impl fmt::Display for Origin {
                     write!(f, "pid {pid}: {variable} ({command})")
                 }
             },
+            Origin::ImageLayer(o) => {
+                write!(f, "{} layer {}:{}", o.image, o.layer_index, o.path)?;
+                if let Some(n) = o.deleted_in_layer {
+                    write!(f, " (deleted in layer {n})")?;
+                } else if let Some(n) = o.overwritten_in_layer {
+                    write!(f, " (overwritten in layer {n})")?;
+                }
+                Ok(())
+            }
+            Origin::ImageConfig(o) => write!(f, "{} config:{}", o.image, o.field),
         }
     }
 }
@@ -246,6 +304,12 @@ pub trait Worker {
     /// its escapes and prefixes stripped, a decoded run): `map` turns a
     /// 1-based (line, column) in `data` into one in the original.
     fn blob_mapped(&mut self, origin: &Origin, data: &[u8], map: &dyn Fn(u32, u32) -> (u32, u32));
+    /// Holds back the findings of what is scanned next until
+    /// [`Worker::release`]: for a stream verified only at its end (an image
+    /// layer checked against its digest).
+    fn hold(&mut self) {}
+    /// Ends a [`Worker::hold`]: keeps the held findings, or drops them.
+    fn release(&mut self, _keep: bool) {}
 }
 
 /// Receives what sources produce. Shared by all source threads; each

@@ -2,6 +2,8 @@
 //! JSON, make real-format tokens.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod image;
+pub mod registry;
 pub mod repo;
 
 use std::path::{Path, PathBuf};
