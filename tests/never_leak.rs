@@ -8,6 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use common::image::{self as img, Image, Layer};
+use common::registry::TestRegistry;
 use common::repo::Repo;
 use common::{json, run, token};
 
@@ -167,6 +169,77 @@ fn scan_env_never_leaks() {
     let root = fixtures("env");
     let args = ["scan", "env", s(&root)];
     assert_never_leaks("scan env", &args, &planted(&args));
+}
+
+/// An image whose layers hold the fs fixtures (one of them deleted by a
+/// later layer) and whose config holds a token in `Env` and a build arg.
+fn leaky_image() -> Image {
+    let files = read_all(&fixtures("fs/positive"));
+    let entries: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(p, text)| {
+            let rel = p
+                .strip_prefix(fixtures("fs/positive"))
+                .expect("under fixtures");
+            (format!("app/{}", s(rel)), text.clone().into_bytes())
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let first = entries.first().expect("fixtures").0.clone();
+    let (dir, name) = first.rsplit_once('/').expect("app/ prefix");
+    let whiteout = format!("{dir}/.wh.{name}");
+    let layers = vec![
+        Layer::gzip(img::tar(&refs)),
+        Layer::gzip(img::tar(&[(whiteout.as_str(), b"")])),
+    ];
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Env": [
+            "PATH=/usr/bin",
+            format!("GITHUB_TOKEN={}", token("never-leak-image-env")),
+        ]},
+        "history": [
+            {"created_by": format!("|1 NPM_TOKEN={} /bin/sh -c npm ci", token("never-leak-build-arg"))},
+            {"created_by": "/bin/sh -c rm app/secret"},
+        ],
+    });
+    Image::new(layers, config)
+}
+
+#[test]
+fn scan_image_and_registry_never_leak() {
+    let image = leaky_image();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("app.tar");
+    image.write_docker_archive(&archive, "app:1.0");
+    let reference = format!("docker-archive:{}", s(&archive));
+    let args = ["scan", "image", reference.as_str()];
+    let secrets = planted(&args);
+    assert_never_leaks("scan image", &args, &secrets);
+
+    let reg = TestRegistry::start();
+    reg.push("team/app", "1.0", &image);
+    let pulled = format!("{}/team/app:1.0", reg.host);
+    let args = [
+        "scan",
+        "image",
+        pulled.as_str(),
+        "--insecure-registry",
+        reg.host.as_str(),
+    ];
+    assert_never_leaks("scan image (registry)", &args, &planted(&args));
+    let args = [
+        "scan",
+        "registry",
+        reg.host.as_str(),
+        "--insecure-registry",
+        reg.host.as_str(),
+    ];
+    assert_never_leaks("scan registry", &args, &planted(&args));
 }
 
 /// A secret-laden input that cannot be parsed: the error names the input,
