@@ -305,3 +305,76 @@ fn a_corrupt_pack_entry_is_a_warning_and_the_rest_of_history_is_scanned() {
         .collect();
     assert_eq!(found, ["deploy.env"]);
 }
+
+/// A raw tar entry whose name is taken as is (`tar::Builder` refuses `..`).
+fn raw_tar_entry(out: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
+    let mut h = tar::Header::new_old();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    out.append(&h, data).expect("tar entry");
+}
+
+/// Layer entries named `../../…` or `/…` are names, not places: the
+/// secrets in them are found under those names and nothing is written.
+#[test]
+fn tar_entries_with_dot_dot_and_absolute_paths_are_scanned_never_extracted() {
+    let traversal = token("hostile-tar-dotdot");
+    let absolute = token("hostile-tar-absolute");
+    let mut b = tar::Builder::new(Vec::new());
+    raw_tar_entry(
+        &mut b,
+        "../../leakhound-escape/leak.env",
+        format!("TOKEN={traversal}\n").as_bytes(),
+    );
+    raw_tar_entry(
+        &mut b,
+        "/tmp/leakhound-absolute.env",
+        format!("TOKEN={absolute}\n").as_bytes(),
+    );
+    let layer = common::image::Layer::gzip(b.into_inner().expect("tar"));
+    let image = common::image::Image::new(
+        vec![layer],
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {}}),
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    let archive = work.path().join("evil.tar");
+    image.write_docker_archive(&archive, "evil:1");
+    let reference = format!("docker-archive:{}", archive.display());
+    let out = common::bin()
+        .args([
+            "scan",
+            "image",
+            &reference,
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .current_dir(work.path())
+        .output()
+        .expect("run leakhound");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut paths: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["location"]["path"].as_str().expect("path"))
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths[0].ends_with("leakhound-escape/leak.env"), "{paths:?}");
+    assert!(
+        paths[1].ends_with("tmp/leakhound-absolute.env"),
+        "{paths:?}"
+    );
+    assert!(!work.path().join("../../leakhound-escape").exists());
+    assert!(!Path::new("/tmp/leakhound-absolute.env").exists());
+}
