@@ -39,6 +39,24 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0"
     )]
     Git(GitArgs),
+    /// Scan Kubernetes objects as kubectl prints them (Secrets, ConfigMaps, workload env,
+    /// Helm release revisions), from files or stdin.
+    #[command(
+        after_help = "Examples:\n  kubectl get secrets,configmaps,pods,deployments -A -o json | leakhound scan k8s -f -\n  leakhound scan k8s -f cluster-dump.yaml --format json"
+    )]
+    K8s(K8sArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// A file of `kubectl get -o yaml|json` output; `-` reads stdin (repeatable).
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Refuse inputs larger than this (bytes, or with KiB/MiB/GiB suffix).
+    #[arg(long, default_value = "1GiB", value_parser = parse_size)]
+    pub max_size: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

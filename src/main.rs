@@ -50,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Scan(ScanCommand::Fs(args)) => scan_fs(args),
         Command::Scan(ScanCommand::Git(args)) => scan_git(args),
+        Command::Scan(ScanCommand::K8s(args)) => scan_k8s(args),
     }
 }
 
@@ -157,6 +158,25 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
     let label = repo.display().to_string();
     exposures(&mut report, &engine, &args.common, &repo, Some(label))?;
     write_report(&report, &args.common, &engine, &sarif::Paths::Repo)?;
+    Ok(exit_code(&report))
+}
+
+fn scan_k8s(args: cli::K8sArgs) -> anyhow::Result<ExitCode> {
+    let engine = build_engine(&args.common.rules)?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let sarif_paths = sarif::Paths::Fs {
+        base: sarif::fs_base(&args.files, &cwd),
+        cwd: cwd.clone(),
+    };
+    let scan_opts = ScanOptions {
+        show_secrets: args.common.show_secrets,
+        progress: progress_bar(&args.common),
+    };
+    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+        source::k8s::scan(&args.files, args.max_size, sink)
+    })?;
+    exposures(&mut report, &engine, &args.common, &cwd, None)?;
+    write_report(&report, &args.common, &engine, &sarif_paths)?;
     Ok(exit_code(&report))
 }
 

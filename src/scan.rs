@@ -10,6 +10,7 @@ use indicatif::ProgressBar;
 
 use crate::engine::{Engine, Match, Overlaps, Scratch, ValueClass};
 use crate::report::{Finding, Location, Report, Stats};
+use crate::source::decode::Decoding;
 use crate::source::{NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 
 /// What the caller hears about while the scan runs (warnings go to stderr
@@ -90,10 +91,13 @@ struct Collector<'a> {
 
 impl Sink for Collector<'_> {
     fn worker(&self) -> Box<dyn Worker + Send + '_> {
-        Box::new(EngineWorker {
+        // Kubernetes objects and Helm releases are decoded wherever their
+        // bytes come from.
+        let engine = EngineWorker {
             collector: self,
             scratch: Scratch::new(),
-        })
+        };
+        Box::new(Decoding::new(engine, self))
     }
 
     fn warn(&self, warning: Warning) {

@@ -1,6 +1,7 @@
 //! Findings and the report writers. Writers take a finished [`Report`] and
 //! never see raw secrets unless a finding carries one (`--show-secrets`).
 
+pub mod decoded;
 pub mod exposure;
 pub mod finding;
 pub mod human;
@@ -54,6 +55,8 @@ impl Report {
                     &b.rule.id,
                 ))
         });
+        decoded::prefer_decoded(&mut findings);
+        decoded::helm_revisions(&mut findings);
         collapse_file_versions(&mut findings);
         let exposures = exposure::group(&mut findings);
         Report {

@@ -136,9 +136,12 @@ fn dir_uri(dir: &Path) -> String {
 
 /// The artifact location of a finding's file, or `None` when it has none.
 fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
+    // A decoded value (a Secret's key) lives in its enclosing file.
+    let origin = origin.root();
     let path = match origin {
         Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
         Origin::GitCommitMessage { .. } => return None,
+        Origin::K8s { .. } | Origin::HelmRelease { .. } => return None, // not a root
     };
     match (origin, paths) {
         (Origin::File { .. }, Paths::Fs { base, cwd }) => {
@@ -278,6 +281,8 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::Git { .. } => "git",
             Origin::GitCommitMessage { .. } => "git-commit-message",
             Origin::GitStaged { .. } => "git-staged",
+            Origin::K8s { .. } => "k8s",
+            Origin::HelmRelease { .. } => "helm-release",
         }),
     );
     if let Some(c) = f.location.origin.commit() {

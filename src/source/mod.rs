@@ -1,8 +1,10 @@
 //! Source adapters: each walks one kind of input and hands `(origin, bytes)`
 //! pairs to a [`Sink`]. Adapters never call the engine themselves.
 
+pub mod decode;
 pub mod fs;
 pub mod git;
+pub mod k8s;
 
 use std::fmt;
 
@@ -10,7 +12,7 @@ use serde::Serialize;
 
 /// Where a blob of bytes came from. Serialized into a finding's `location`
 /// (together with line and column) with a `source` tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "source")]
 pub enum Origin {
     /// A file on disk.
@@ -34,10 +36,36 @@ pub enum Origin {
     /// A blob staged in the index (what the next commit would add).
     #[serde(rename = "git-staged")]
     GitStaged { path: String },
+    /// A value inside a Kubernetes object (a Secret's key, a ConfigMap's
+    /// key, a container's env var) found in the bytes of `within`.
+    #[serde(rename = "k8s")]
+    K8s {
+        kind: String,
+        namespace: String,
+        name: String,
+        key: String,
+        within: Box<Origin>,
+    },
+    /// A part of a Helm release revision (user values, chart, rendered
+    /// manifest) decoded from the release object in `within`.
+    #[serde(rename = "helm-release")]
+    HelmRelease {
+        release: String,
+        namespace: String,
+        revision: u32,
+        /// Revisions of this release carrying the same secret at the same
+        /// field, as ranges (`1-3,5`); set when the report is built.
+        revisions: String,
+        status: String,
+        /// Dotted path inside the release (`config.database.password`,
+        /// `manifest`, `chart.templates[templates/secret.yaml]`).
+        field: String,
+        within: Box<Origin>,
+    },
 }
 
 /// The commit a git finding points at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CommitInfo {
     /// Full hex object id.
     pub commit: String,
@@ -72,6 +100,35 @@ impl Origin {
         match self {
             Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.path(),
+        }
+    }
+
+    /// The outermost origin: the file, blob or message a decoded value
+    /// (a Secret's key, a Helm release field) was found in.
+    pub fn root(&self) -> &Origin {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.root(),
+            _ => self,
+        }
+    }
+
+    /// The origin a decoded value's origin is nested in, if any.
+    pub fn within(&self) -> Option<&Origin> {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => Some(within),
+            _ => None,
+        }
+    }
+
+    /// Replaces the outermost origin with `root` (a decoded blob known at
+    /// several places is decoded once and reported at each).
+    pub fn set_root(&mut self, root: &Origin) {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => {
+                within.set_root(root)
+            }
+            _ => *self = root.clone(),
         }
     }
 
@@ -80,6 +137,7 @@ impl Origin {
         match self {
             Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
             Origin::File { .. } | Origin::GitStaged { .. } => None,
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.commit(),
         }
     }
 
@@ -100,6 +158,31 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+            Origin::K8s {
+                kind,
+                namespace,
+                name,
+                key,
+                within,
+            } => {
+                for s in [kind, namespace, name, key] {
+                    fix(s);
+                }
+                within.scrub(secret, replacement);
+            }
+            Origin::HelmRelease {
+                release,
+                namespace,
+                status,
+                field,
+                within,
+                ..
+            } => {
+                for s in [release, namespace, status, field] {
+                    fix(s);
+                }
+                within.scrub(secret, replacement);
+            }
         }
     }
 }
@@ -121,6 +204,35 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
+            Origin::K8s {
+                kind,
+                namespace,
+                name,
+                key,
+                within,
+            } => {
+                write!(f, "{within} [{kind} ")?;
+                if !namespace.is_empty() {
+                    write!(f, "{namespace}/")?;
+                }
+                write!(f, "{name} key {key}]")
+            }
+            Origin::HelmRelease {
+                release,
+                namespace,
+                revisions,
+                field,
+                within,
+                ..
+            } => {
+                write!(f, "{within} [helm release ")?;
+                if !namespace.is_empty() {
+                    write!(f, "{namespace}/")?;
+                }
+                let several = revisions.contains(['-', ',']);
+                let word = if several { "revisions" } else { "revision" };
+                write!(f, "{release} {word} {revisions} {field}]")
+            }
         }
     }
 }
