@@ -488,14 +488,22 @@ fn a_secret_manifest_committed_to_git() {
         ),
     );
     let commit = repo.commit("database credentials");
+    // A later version of the file keeps the Secret: still one copy, at the
+    // commit that introduced it, counting both versions.
+    let text = std::fs::read_to_string(repo.path().join("deploy/app.yaml")).expect("read");
+    repo.write(
+        "deploy/app.yaml",
+        &format!("{text}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG_LEVEL: info\n"),
+    );
+    repo.commit("app config");
     let (r, v) = repo.scan(&["--no-progress"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.stderr, "");
-    let date = repo.git(&["log", "-1", "--format=%aI"]);
+    let date = repo.git(&["log", "-1", "--format=%aI", &commit]);
     let git = json!({
         "source": "git", "path": "deploy/app.yaml", "commit": commit,
         "author": "Ada Lovelace", "email": "ada@analytical.engine",
-        "date": date, "summary": "database credentials", "occurrences": 1,
+        "date": date, "summary": "database credentials", "occurrences": 2,
     });
     // The base64 `data` value decoded, `stringData` as it stands.
     assert_eq!(

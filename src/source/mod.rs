@@ -113,6 +113,14 @@ impl Origin {
         }
     }
 
+    /// The outermost origin, to update (a git blob's `occurrences`).
+    pub fn root_mut(&mut self) -> &mut Origin {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.root_mut(),
+            _ => self,
+        }
+    }
+
     /// The origin a decoded value's origin is nested in, if any.
     pub fn within(&self) -> Option<&Origin> {
         match self {
