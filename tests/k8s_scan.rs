@@ -327,6 +327,22 @@ fn namespace_list_dump_yaml_and_json() {
 }
 
 #[test]
+fn api_server_list_json_on_one_line() {
+    // Items of a `SecretList` carry no `kind`; every key is on line 1.
+    let path = fixture("api-secret-list.json");
+    let (r, v) = scan_k8s(&[&path], &[]);
+    assert_eq!(r.stderr, "");
+    let secret = |key: &str| k8s("Secret", "shop", "api-keys", key, fs(&path));
+    assert_eq!(
+        found(&v),
+        sorted(vec![
+            ("kubernetes.secret-value", at(secret("DB_PASSWORD"), 1, 273)),
+            ("github.pat", at(secret("GITHUB_TOKEN"), 1, 307)),
+        ])
+    );
+}
+
+#[test]
 fn stdin_is_read_with_dash() {
     let text = std::fs::read(fixture("namespace-list.json")).expect("fixture");
     let mut child = bin()

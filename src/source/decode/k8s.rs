@@ -156,11 +156,17 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 }
 
 fn object(v: &Value, cx: &Cx<'_>, out: &mut Found) {
-    let kind = str_at(v, &["kind"]).unwrap_or("");
+    object_of_kind(v, "", cx, out);
+}
+
+/// `list_kind`: the kind an API list (`SecretList`) gives its items, which
+/// the API server sends without `kind` (kubectl adds it).
+fn object_of_kind(v: &Value, list_kind: &str, cx: &Cx<'_>, out: &mut Found) {
+    let kind = str_at(v, &["kind"]).unwrap_or(list_kind);
     if let Some(items) = v.get("items").and_then(Value::as_sequence) {
-        if kind.ends_with("List") {
+        if let Some(item_kind) = kind.strip_suffix("List") {
             for item in items {
-                object(item, cx, out);
+                object_of_kind(item, item_kind, cx, out);
             }
             return;
         }

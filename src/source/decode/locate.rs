@@ -111,12 +111,14 @@ impl Walker<'_> {
         match v {
             Value::Mapping(m) => {
                 for (k, child) in m {
-                    if let Some(after_colon) = key_text(k).and_then(|k| self.find_key(&k)) {
-                        let at = self.value_start(after_colon);
-                        let pos = self.lines.pos(self.text, at);
-                        self.starts
-                            .insert(child as *const Value as usize, (pos, at));
-                    }
+                    // Not found: the last key found before it is the best guess.
+                    let at = match key_text(k).and_then(|k| self.find_key(&k)) {
+                        Some(after_colon) => self.value_start(after_colon),
+                        None => self.cursor,
+                    };
+                    let pos = self.lines.pos(self.text, at);
+                    self.starts
+                        .insert(child as *const Value as usize, (pos, at));
                     self.walk(child);
                 }
             }
@@ -185,8 +187,9 @@ fn key_text(k: &Value) -> Option<String> {
     }
 }
 
-/// Whether only indentation, sequence dashes and at most one opening quote
-/// stand between the line start and `at`; returns the quote (or 0).
+/// Whether `at` starts a key: only indentation and sequence dashes stand
+/// before it on its line, or it follows `{` or `,` (flow style, one-line
+/// JSON), with at most one opening quote; returns the quote (or 0).
 fn line_prefix_ok(text: &[u8], at: usize) -> Option<u8> {
     let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
     let prefix = &text[line_start..at];
@@ -194,15 +197,11 @@ fn line_prefix_ok(text: &[u8], at: usize) -> Option<u8> {
         Some(&q @ (b'"' | b'\'')) => (&prefix[..prefix.len() - 1], q),
         _ => (prefix, 0),
     };
-    let mut i = 0;
-    while i < body.len() {
-        match body[i] {
-            b' ' | b'\t' => i += 1,
-            b'-' if matches!(body.get(i + 1), Some(b' ' | b'\t')) => i += 2,
-            _ => return None,
-        }
-    }
-    Some(quote)
+    let trimmed = body.trim_ascii_end();
+    let indentation = trimmed.iter().all(|b| matches!(b, b' ' | b'\t' | b'-'))
+        && (trimmed.is_empty() || body.len() > trimmed.len());
+    let flow = matches!(trimmed.last(), Some(b'{' | b','));
+    (indentation || flow).then_some(quote)
 }
 
 /// After a key ending at `i`: its closing quote, blanks and a colon that
@@ -280,6 +279,18 @@ mod tests {
         assert_eq!(
             positions_of(block, &["data", "key.pem"]),
             Some(Pos { line: 3, column: 5 })
+        );
+    }
+
+    #[test]
+    fn flow_style_keys_on_one_line() {
+        let json = "{\n  \"data\": {\"token\": \"dG9r\", \"b\": \"x\"},\n  \"note\": \"{\\\"b\\\": 1}\"\n}\n";
+        assert_eq!(
+            positions_of(json, &["data", "b"]),
+            Some(Pos {
+                line: 2,
+                column: 35
+            })
         );
     }
 
