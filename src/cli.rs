@@ -39,10 +39,10 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0"
     )]
     Git(GitArgs),
-    /// Scan Kubernetes objects as kubectl prints them (Secrets, ConfigMaps, workload env,
-    /// Helm release revisions), from files or stdin.
+    /// Scan Kubernetes objects (Secrets, ConfigMaps, workload env, Helm release revisions)
+    /// from kubectl output (files or stdin) or listed from a cluster.
     #[command(
-        after_help = "Examples:\n  kubectl get secrets,configmaps,pods,deployments -A -o json | leakhound scan k8s -f -\n  leakhound scan k8s -f cluster-dump.yaml --format json"
+        after_help = "Examples:\n  kubectl get secrets,configmaps,pods,deployments -A -o json | leakhound scan k8s -f -\n  leakhound scan k8s -f cluster-dump.yaml --format json\n  leakhound scan k8s --context prod --all-namespaces"
     )]
     K8s(K8sArgs),
 }
@@ -50,8 +50,26 @@ pub enum ScanCommand {
 #[derive(Debug, Args)]
 pub struct K8sArgs {
     /// A file of `kubectl get -o yaml|json` output; `-` reads stdin (repeatable).
-    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    /// Without it, the cluster of the kubeconfig's context is listed.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Kubeconfig context of the cluster to list (default: the current context).
+    #[arg(long, value_name = "NAME", conflicts_with = "files")]
+    pub context: Option<String>,
+    /// Only this namespace (default: the context's namespace).
+    #[arg(long, short = 'n', value_name = "NS", conflicts_with_all = ["files", "all_namespaces"])]
+    pub namespace: Option<String>,
+    /// Every namespace the credentials may list (others are warnings).
+    #[arg(long, short = 'A', conflicts_with = "files")]
+    pub all_namespaces: bool,
+    /// Objects per API page (`limit`; pages follow `continue`).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        conflicts_with = "files"
+    )]
+    pub page_size: u32,
     /// Refuse inputs larger than this (bytes, or with KiB/MiB/GiB suffix).
     #[arg(long, default_value = "1GiB", value_parser = parse_size)]
     pub max_size: u64,

@@ -22,6 +22,9 @@ use leakhound::source::git::{GitMode, GitOptions};
 use leakhound::source::{self, fs::FsOptions, Warning};
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for every client in the process (kube's
+    // rustls and any other), chosen before any of them starts.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -172,9 +175,21 @@ fn scan_k8s(args: cli::K8sArgs) -> anyhow::Result<ExitCode> {
         show_secrets: args.common.show_secrets,
         progress: progress_bar(&args.common),
     };
-    let mut report = scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
-        source::k8s::scan(&args.files, args.max_size, sink)
-    })?;
+    let mut report = if args.files.is_empty() {
+        let live = source::k8s_live::LiveOptions {
+            context: args.context.clone(),
+            namespace: args.namespace.clone(),
+            all_namespaces: args.all_namespaces,
+            page_size: args.page_size,
+        };
+        scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+            source::k8s_live::scan(&live, sink)
+        })?
+    } else {
+        scan::run(&engine, &scan_opts, &StderrEvents, |sink| {
+            source::k8s::scan(&args.files, args.max_size, sink)
+        })?
+    };
     exposures(&mut report, &engine, &args.common, &cwd, None)?;
     write_report(&report, &args.common, &engine, &sarif_paths)?;
     Ok(exit_code(&report))

@@ -141,6 +141,7 @@ fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
     let path = match origin {
         Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
         Origin::GitCommitMessage { .. } => return None,
+        Origin::K8sApi { .. } => return None, // no file
         Origin::K8s { .. } | Origin::HelmRelease { .. } => return None, // not a root
     };
     match (origin, paths) {
@@ -281,6 +282,7 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::Git { .. } => "git",
             Origin::GitCommitMessage { .. } => "git-commit-message",
             Origin::GitStaged { .. } => "git-staged",
+            Origin::K8sApi { .. } => "k8s-api",
             Origin::K8s { .. } => "k8s",
             Origin::HelmRelease { .. } => "helm-release",
         }),

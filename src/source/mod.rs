@@ -5,6 +5,7 @@ pub mod decode;
 pub mod fs;
 pub mod git;
 pub mod k8s;
+pub mod k8s_live;
 
 use std::fmt;
 
@@ -36,6 +37,14 @@ pub enum Origin {
     /// A blob staged in the index (what the next commit would add).
     #[serde(rename = "git-staged")]
     GitStaged { path: String },
+    /// A list the Kubernetes API server returned (`scan k8s --context`).
+    #[serde(rename = "k8s-api")]
+    K8sApi {
+        /// The kubeconfig context.
+        context: String,
+        /// The request path, without paging parameters.
+        path: String,
+    },
     /// A value inside a Kubernetes object (a Secret's key, a ConfigMap's
     /// key, a container's env var) found in the bytes of `within`.
     #[serde(rename = "k8s")]
@@ -98,7 +107,10 @@ impl Origin {
     /// The file path findings are grouped and sorted by.
     pub fn path(&self) -> &str {
         match self {
-            Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
+            Origin::File { path }
+            | Origin::Git { path, .. }
+            | Origin::GitStaged { path }
+            | Origin::K8sApi { path, .. } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
             Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.path(),
         }
@@ -144,7 +156,7 @@ impl Origin {
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
             Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
-            Origin::File { .. } | Origin::GitStaged { .. } => None,
+            Origin::File { .. } | Origin::GitStaged { .. } | Origin::K8sApi { .. } => None,
             Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.commit(),
         }
     }
@@ -166,6 +178,10 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+            Origin::K8sApi { context, path } => {
+                fix(context);
+                fix(path);
+            }
             Origin::K8s {
                 kind,
                 namespace,
@@ -212,6 +228,7 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
+            Origin::K8sApi { context, path } => write!(f, "{context}:{path}"),
             Origin::K8s {
                 kind,
                 namespace,

@@ -100,7 +100,8 @@ impl<W: Worker> Worker for Decoding<'_, W> {
         if !found.as_ref().is_some_and(Found::ciphertext_only) {
             self.inner.blob_at_each(data, origins);
         }
-        if let Some(found) = found {
+        // Origins are built only for blobs with something to report.
+        if let Some(found) = found.filter(|f| !f.values.is_empty() || !f.warnings.is_empty()) {
             let roots = origins();
             self.deliver(found, &roots);
         }
