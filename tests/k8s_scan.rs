@@ -462,9 +462,14 @@ fn malformed_releases_are_warnings_naming_the_object_and_the_scan_goes_on() {
                 4,
                 "gzip stream inflates past 4896400 bytes (a decompression bomb?)"
             ),
+            // A broken document in a release's rendered manifest.
+            format!(
+                "warning: {path} (Secret prod/sh.helm.release.v1.broken.v5, release broken \
+                 revision 5 manifest document 2): not valid YAML or JSON (line 5 of the document)"
+            ),
         ]
     );
-    assert_eq!(v["stats"]["errors"], 4);
+    assert_eq!(v["stats"]["errors"], 5);
     // The object after the broken ones is still decoded.
     assert_eq!(
         found(&v),
@@ -478,7 +483,7 @@ fn malformed_releases_are_warnings_naming_the_object_and_the_scan_goes_on() {
                     "GITHUB_TOKEN",
                     fs(&path)
                 ),
-                73,
+                90,
                 19
             ),
         )])

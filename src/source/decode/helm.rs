@@ -165,7 +165,7 @@ impl<'w> Revision<'w> {
             }
         }
         if let Some(manifest) = body.get("manifest").and_then(Value::as_str) {
-            self.manifest("manifest", manifest, depth, out);
+            self.manifest("manifest", manifest, depth, out, label);
         }
         for hook in body
             .get("hooks")
@@ -175,7 +175,8 @@ impl<'w> Revision<'w> {
         {
             let name = hook.get("name").and_then(Value::as_str).unwrap_or("");
             if let Some(manifest) = hook.get("manifest").and_then(Value::as_str) {
-                self.manifest(&format!("hooks[{name}].manifest"), manifest, depth, out);
+                let field = format!("hooks[{name}].manifest");
+                self.manifest(&field, manifest, depth, out, label);
             }
         }
         if let Some(notes) = body.pointer("/info/notes").and_then(Value::as_str) {
@@ -226,10 +227,11 @@ impl<'w> Revision<'w> {
     }
 
     /// Rendered YAML: scanned as text, and its objects decoded in turn.
-    fn manifest(&self, field: &str, manifest: &str, depth: u8, out: &mut Found) {
+    fn manifest(&self, field: &str, manifest: &str, depth: u8, out: &mut Found, label: &str) {
         self.text(field, manifest.as_bytes().to_vec(), out);
         if depth + 1 < MAX_DEPTH && sniff(manifest.as_bytes()) == Some(Shape::Objects) {
             let within = self.origin(field);
+            let earlier = out.warnings.len();
             k8s::objects(
                 manifest.as_bytes(),
                 &within,
@@ -238,6 +240,13 @@ impl<'w> Revision<'w> {
                 depth + 1,
                 out,
             );
+            // Name the release the malformed document is in.
+            for w in &mut out.warnings[earlier..] {
+                w.object = format!(
+                    "{}, release {} revision {} {field} {}",
+                    label, self.release, self.revision, w.object
+                );
+            }
         }
     }
 }

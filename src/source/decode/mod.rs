@@ -216,3 +216,95 @@ impl Found {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Origin {
+        Origin::File {
+            path: "x.yaml".into(),
+        }
+    }
+
+    /// (key, value, line, column, verbatim) of every decoded value.
+    fn values(text: &str) -> Vec<(String, String, u32, u32, bool)> {
+        let found = decode(text.as_bytes(), &file()).expect("sniffed");
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        found
+            .values
+            .iter()
+            .map(|v| {
+                let key = match &v.origin {
+                    Origin::K8s { key, .. } => key.clone(),
+                    other => panic!("unexpected origin {other:?}"),
+                };
+                let value = String::from_utf8(v.value.clone()).expect("utf-8");
+                (key, value, v.pos.line, v.pos.column, v.verbatim)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ordinary_files_are_not_parsed() {
+        assert_eq!(
+            sniff(
+                b"name: web
+kind: of a list
+secret: no
+"
+            ),
+            None
+        );
+        assert_eq!(
+            sniff(
+                b"fn main() {}
+"
+            ),
+            None
+        );
+        assert_eq!(
+            sniff(
+                b"apiVersion: v1
+kind: ConfigMap
+"
+            ),
+            Some(Shape::Objects)
+        );
+        assert_eq!(sniff(b"\nH4sIAAAAAAAA/"), Some(Shape::ReleasePayload));
+    }
+
+    #[test]
+    fn cronjob_init_containers_and_pods() {
+        let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: init\n            env:\n            - name: A_TOKEN\n              value: \"abc def\"\n          containers:\n          - name: main\n            env:\n            - name: B\n              valueFrom:\n                secretKeyRef: {name: s, key: k}\n";
+        assert_eq!(
+            values(text),
+            vec![(
+                "containers[init].env[A_TOKEN]".to_string(),
+                "abc def".to_string(),
+                14,
+                23,
+                true
+            )]
+        );
+    }
+
+    #[test]
+    fn secret_values_templates_and_sops_values() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: aGVsbG8=\n  t: '{{ .Values.x | b64enc }}'\n  e: ENC[AES256_GCM,data:abc=,type:str]\n  empty: \"\"\nstringData:\n  p: plain text\n";
+        assert_eq!(
+            values(text),
+            vec![
+                ("a".to_string(), "hello".to_string(), 6, 6, false),
+                ("p".to_string(), "plain text".to_string(), 11, 6, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn sealed_secrets_are_ciphertext_only() {
+        let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  encryptedData:\n    a: AgBy3i4OJSWK\n";
+        let found = decode(text.as_bytes(), &file()).expect("sniffed");
+        assert!(found.values.is_empty() && found.ciphertext_only());
+    }
+}
