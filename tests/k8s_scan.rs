@@ -167,7 +167,21 @@ fn helm_secret_driver_two_revisions_with_a_rotated_password() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.stderr, "");
     assert_eq!(found(&v), two_revision_findings(&path, (5, 22)));
-    assert_no_raw(&[&r.stdout, &r.stderr]);
+    // People read the object under its file, with the revision range.
+    let human = run(&["scan", "k8s", "-f", &path, "--no-progress"]);
+    let lines: Vec<&str> = human.stdout.lines().map(str::trim).collect();
+    assert_eq!(lines[0], path);
+    assert!(
+        lines.contains(&"[helm release prod/shop revisions 1-2 config.smtp.password]"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("3 findings in 1 file;"),
+        "{}",
+        human.stdout
+    );
+    assert_no_raw(&[&r.stdout, &r.stderr, &human.stdout, &human.stderr]);
 }
 
 #[test]

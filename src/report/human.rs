@@ -29,7 +29,8 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
     let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
     for f in &report.findings {
-        let key = f.location.origin.to_string();
+        // A decoded value (a Secret's key) is listed under its file.
+        let key = f.location.origin.root().to_string();
         let i = *group_of.entry(key.clone()).or_insert_with(|| {
             groups.push((key, Vec::new()));
             groups.len() - 1
@@ -61,6 +62,9 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
                 shown,
                 style.paint("2", &format!("fp:{}", &f.fingerprint[..12])),
             )?;
+            if let Some(object) = decoded_label(&f.location.origin) {
+                writeln!(out, "         {}", style.paint("2", &printable(&object)))?;
+            }
         }
     }
     if !report.findings.is_empty() {
@@ -126,6 +130,20 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         "1;33"
     };
     writeln!(out, "{}", style.paint(code, &summary))
+}
+
+/// What a decoded value is in (`[Secret shop/db key DB_PASSWORD]`): its
+/// origin's text after the file's.
+fn decoded_label(origin: &Origin) -> Option<String> {
+    origin.within()?;
+    let full = origin.to_string();
+    let root = origin.root().to_string();
+    Some(
+        full.strip_prefix(&root)
+            .unwrap_or(&full)
+            .trim_start()
+            .to_string(),
+    )
 }
 
 /// Who introduced a git finding, and where else its blob appears.
