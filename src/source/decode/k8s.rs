@@ -105,11 +105,33 @@ impl Place<'_> {
                 positions,
                 start,
             } => match positions.of(v) {
-                Some((pos, offset)) => (pos, text[offset..].starts_with(bytes)),
+                Some((pos, offset)) => (pos, stands_at(text, offset, bytes)),
                 None => (*start, false),
             },
         }
     }
+}
+
+/// Whether `bytes` stand at `offset` as written: the same bytes, or the
+/// first line of a literal block scalar (`key: |`), whose lines keep their
+/// line numbers (their columns then lack the block's indentation).
+fn stands_at(text: &[u8], offset: usize, bytes: &[u8]) -> bool {
+    let rest = &text[offset..];
+    if rest.starts_with(bytes) {
+        return true;
+    }
+    let Some(newline) = memchr::memchr(b'\n', bytes) else {
+        return false;
+    };
+    let line_start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+    let indicator_line = match line_start.checked_sub(1) {
+        Some(nl) => &text[memchr::memrchr(b'\n', &text[..nl]).map_or(0, |i| i + 1)..nl],
+        None => return false,
+    };
+    let indicator = indicator_line.trim_ascii_end();
+    let literal =
+        indicator.ends_with(b"|") || indicator.ends_with(b"|-") || indicator.ends_with(b"|+");
+    literal && rest.starts_with(&bytes[..=newline])
 }
 
 struct Cx<'a> {

@@ -35,9 +35,12 @@ impl Positions {
     }
 }
 
-/// A key search that misses scans to the end of the document: give up
-/// locating after this many so a flow-style document stays linear.
+/// A key search that misses scans ahead as far as [`MAX_REACH`]: give up
+/// locating after this many misses so a flow-style document stays linear.
 const MAX_MISSES: u32 = 64;
+/// How far past the cursor a key is looked for (the values between two
+/// keys, a Helm release payload included, are smaller).
+const MAX_REACH: usize = 64 << 20;
 
 /// Locates every mapping value of `root`, parsed from `text[doc]`.
 pub fn locate(text: &[u8], doc: Range<usize>, root: &Value) -> Positions {
@@ -134,7 +137,7 @@ impl Walker<'_> {
         if self.misses >= MAX_MISSES || key.is_empty() || self.cursor >= self.end {
             return None;
         }
-        let hay = &self.text[self.cursor..self.end];
+        let hay = &self.text[self.cursor..self.end.min(self.cursor.saturating_add(MAX_REACH))];
         for hit in memmem::find_iter(hay, key.as_bytes()) {
             let at = self.cursor + hit;
             let Some(quote) = line_prefix_ok(self.text, at) else {

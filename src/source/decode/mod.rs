@@ -302,6 +302,24 @@ kind: ConfigMap
     }
 
     #[test]
+    fn literal_blocks_keep_their_lines() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  app.properties: |\n    user=app\n    password=x\n  folded: >\n    a\n    b\n";
+        assert_eq!(
+            values(text),
+            vec![
+                (
+                    "app.properties".to_string(),
+                    "user=app\npassword=x\n".to_string(),
+                    7,
+                    5,
+                    true
+                ),
+                ("folded".to_string(), "a b\n".to_string(), 10, 5, false),
+            ]
+        );
+    }
+
+    #[test]
     fn sealed_secrets_are_ciphertext_only() {
         let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  encryptedData:\n    a: AgBy3i4OJSWK\n";
         let found = decode(text.as_bytes(), &file()).expect("sniffed");
