@@ -24,6 +24,10 @@ pub struct Object {
     /// The object's name (`sh.helm.release.v1.NAME.vREV`), empty for a bare payload.
     pub name: String,
     pub namespace: String,
+    /// Recognised by its first bytes alone (a bare payload): when it does
+    /// not decode to a release it was likely none, so only a decompression
+    /// bomb is worth a warning.
+    pub guessed: bool,
 }
 
 /// Decodes one release payload found at `within` (`pos` in its text).
@@ -38,19 +42,25 @@ pub fn release(
     let json = match peel(payload) {
         Ok(j) => j,
         Err(e) => {
-            out.warn(&object.label, format!("release: {e}"));
+            if !object.guessed || matches!(e, codec::DecodeError::TooLarge { .. }) {
+                out.warn(&object.label, format!("release: {e}"));
+            }
             return;
         }
     };
     let body: Value = match serde_json::from_slice(json.trim_ascii()) {
         Ok(v) => v,
         Err(_) => {
-            out.warn(&object.label, "release: not JSON after decoding");
+            if !object.guessed {
+                out.warn(&object.label, "release: not JSON after decoding");
+            }
             return;
         }
     };
     let Some(rev) = Revision::read(&body, object, within, pos) else {
-        out.warn(&object.label, "release: JSON is not a Helm release");
+        if !object.guessed {
+            out.warn(&object.label, "release: JSON is not a Helm release");
+        }
         return;
     };
     rev.scan(&body, depth, out, &object.label);

@@ -314,6 +314,7 @@ fn helm_release(release: &Value, meta: &Meta<'_>, cx: &Cx<'_>, out: &mut Found) 
         label: meta.label(),
         name: meta.name.to_string(),
         namespace: meta.namespace.to_string(),
+        guessed: false,
     };
     helm::release(payload.as_bytes(), &object, cx.within, pos, cx.depth, out);
 }

@@ -165,6 +165,7 @@ pub fn decode(data: &[u8], root: &Origin) -> Option<Found> {
                 label: "Helm release payload".to_string(),
                 name: String::new(),
                 namespace: String::new(),
+                guessed: true,
             };
             helm::release(data, &object, root, pos, 0, &mut found);
         }
@@ -317,6 +318,33 @@ kind: ConfigMap
                 ("folded".to_string(), "a b\n".to_string(), 10, 5, false),
             ]
         );
+    }
+
+    #[test]
+    fn bare_release_payloads() {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let json = br#"{"name":"web","namespace":"prod","version":3,"info":{"status":"deployed"},"config":{"api":{"token":"Zq7mR2vLp9wXk4Tn"}}}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(json).expect("in memory");
+        let payload =
+            base64::engine::general_purpose::STANDARD.encode(gz.finish().expect("in memory"));
+        let found = decode(payload.as_bytes(), &file()).expect("sniffed");
+        assert!(found.warnings.is_empty());
+        let fields: Vec<String> = found
+            .values
+            .iter()
+            .map(|v| match &v.origin {
+                Origin::HelmRelease {
+                    field, revision, ..
+                } => format!("{field}@{revision}"),
+                other => panic!("unexpected origin {other:?}"),
+            })
+            .collect();
+        assert_eq!(fields, vec!["config.api.token@3"]);
+        // Something else that starts like one: silent.
+        let found = decode(b"H4sIthis is not gzip", &file()).expect("sniffed");
+        assert!(found.values.is_empty() && found.warnings.is_empty());
     }
 
     #[test]
