@@ -273,3 +273,51 @@ fn lists_every_namespace_with_paging_and_warns_on_rbac_denial() {
         assert!(!stdout.contains(raw) && !stderr.contains(raw));
     }
 }
+
+#[test]
+fn the_context_namespace_by_default_and_namespace_flag() {
+    let (port, seen) = stub_api_server(BTreeMap::new());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = kubeconfig(dir.path(), port);
+    let scan = |args: &[&str]| {
+        let out = bin()
+            .args(["scan", "k8s", "--format", "json", "--no-progress"])
+            .args(args)
+            .env("KUBECONFIG", &config)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    };
+    // stub-ctx names namespace shop; the current context ("other") none.
+    scan(&["--context", "stub-ctx"]);
+    scan(&[]);
+    scan(&["--namespace", "billing"]);
+    let seen = seen.lock().expect("log").clone();
+    let namespaces: Vec<&str> = seen
+        .iter()
+        .map(|s| {
+            s.split("/namespaces/")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("")
+        })
+        .collect();
+    let count = |ns: &str| namespaces.iter().filter(|n| **n == ns).count();
+    assert_eq!(
+        (count("shop"), count("default"), count("billing")),
+        (8, 8, 8),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.len(),
+        24,
+        "no namespace listing without --all-namespaces: {seen:?}"
+    );
+    assert!(seen.iter().all(|s| s.ends_with("?limit=500")), "{seen:?}");
+}
