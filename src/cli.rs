@@ -99,6 +99,12 @@ pub enum ScanCommand {
         after_help = "Examples:\n  leakhound scan registry registry.internal:5000 --repo team/\n  leakhound scan registry localhost:5000 --insecure-registry localhost:5000 --format json"
     )]
     Registry(Box<RegistryScanArgs>),
+    /// Scan Kubernetes objects (Secrets, ConfigMaps, workload env, Helm release revisions)
+    /// from kubectl output (files or stdin) or listed from a cluster.
+    #[command(
+        after_help = "Examples:\n  kubectl get secrets,configmaps,pods,deployments -A -o json | leakhound scan k8s -f -\n  leakhound scan k8s -f cluster-dump.yaml --format json\n  leakhound scan k8s --context prod --all-namespaces"
+    )]
+    K8s(K8sArgs),
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +178,36 @@ pub struct RegistryArgs {
     /// Skip layer files larger than this (bytes, or with KiB/MiB/GiB suffix).
     #[arg(long, default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// A file of `kubectl get -o yaml|json` output; `-` reads stdin (repeatable).
+    /// Without it, the cluster of the kubeconfig's context is listed.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Kubeconfig context of the cluster to list (default: the current context).
+    #[arg(long, value_name = "NAME", conflicts_with = "files")]
+    pub context: Option<String>,
+    /// Only this namespace (default: the context's namespace).
+    #[arg(long, short = 'n', value_name = "NS", conflicts_with_all = ["files", "all_namespaces"])]
+    pub namespace: Option<String>,
+    /// Every namespace the credentials may list (others are warnings).
+    #[arg(long, short = 'A', conflicts_with = "files")]
+    pub all_namespaces: bool,
+    /// Objects per API page (`limit`; pages follow `continue`).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        conflicts_with = "files"
+    )]
+    pub page_size: u32,
+    /// Refuse inputs larger than this (bytes, or with KiB/MiB/GiB suffix).
+    #[arg(long, default_value = "1GiB", value_parser = parse_size)]
+    pub max_size: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,9 @@ use leakhound::source::image::{
 use leakhound::source::{self, fs::FsOptions};
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for every client in the process (kube's and
+    // oci-client's rustls), chosen before any of them starts.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -54,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(ScanCommand::Env(args)) => scan_env(args),
         Command::Scan(ScanCommand::Image(args)) => scan_image(args),
         Command::Scan(ScanCommand::Registry(args)) => scan_registry(args),
+        Command::Scan(ScanCommand::K8s(args)) => scan_k8s(args),
         Command::Hook(HookCommand::Install { repo, force, chain }) => {
             let binary = std::env::current_exe().context("cannot locate the leakhound binary")?;
             let opts = hook::InstallOptions { force, chain };
@@ -275,5 +279,34 @@ fn scan_images(
         sarif_paths: sarif::Paths::Repo,
     };
     let (_, code) = cmd::scan(common, target, |sink| source(sink).map(|_| ()))?;
+    Ok(code)
+}
+
+/// kubectl output (`-f`) or a live cluster (kubeconfig context).
+fn scan_k8s(args: cli::K8sArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let target = cmd::Target {
+        root: cwd.clone(),
+        repo_label: None,
+        sarif_paths: sarif::Paths::Fs {
+            base: sarif::fs_base(&args.files, &cwd),
+            cwd,
+        },
+    };
+    let (_, code) = if args.files.is_empty() {
+        let live = source::k8s_live::LiveOptions {
+            context: args.context.clone(),
+            namespace: args.namespace.clone(),
+            all_namespaces: args.all_namespaces,
+            page_size: args.page_size,
+        };
+        cmd::scan(&args.common, target, |sink| {
+            source::k8s_live::scan(&live, sink)
+        })?
+    } else {
+        cmd::scan(&args.common, target, |sink| {
+            source::k8s::scan(&args.files, args.max_size, sink)
+        })?
+    };
     Ok(code)
 }

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use crate::engine::{Engine, Match, Overlaps, Scratch, ValueClass};
 use crate::report::suppress::{self, Suppressed};
 use crate::report::{Finding, Location, Report, Stats};
+use crate::source::decode::Decoding;
 use crate::source::{text, NamedValue, Origin, Sink, ValueKind, Warning, Worker};
 
 /// What the caller hears about while the scan runs (warnings go to stderr
@@ -100,11 +101,14 @@ struct Collector<'a> {
 
 impl Sink for Collector<'_> {
     fn worker(&self) -> Box<dyn Worker + Send + '_> {
-        Box::new(EngineWorker {
+        // Kubernetes objects and Helm releases are decoded wherever their
+        // bytes come from.
+        let engine = EngineWorker {
             collector: self,
             scratch: Scratch::new(),
             held: None,
-        })
+        };
+        Box::new(Decoding::new(engine, self))
     }
 
     fn warn(&self, warning: Warning) {
@@ -336,7 +340,10 @@ impl Collector<'_> {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             for (m, f) in matches.iter().zip(&found) {
-                if let Ok(text) = std::str::from_utf8(&data[m.secret.clone()]) {
+                // A short value (a Secret's `shop`) is also a common word:
+                // scrubbing it would garble namespaces and paths.
+                let text = std::str::from_utf8(&data[m.secret.clone()]).ok();
+                if let Some(text) = text.filter(|t| t.len() >= 8) {
                     secrets.insert((text.to_string(), f.redacted.clone()));
                 }
             }

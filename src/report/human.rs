@@ -60,7 +60,8 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         .iter()
         .filter(|f| !f.suppression.is_suppressed())
         .collect();
-    let files: BTreeSet<String> = live.iter().map(|f| f.location.origin.to_string()).collect();
+    // A file is a path, whatever commit, variable or object in it.
+    let files: BTreeSet<&str> = live.iter().map(|f| f.location.origin.path()).collect();
     let s = &report.stats;
     let what = match shown.len() {
         0 => "no exposures".to_string(),

@@ -2,6 +2,7 @@
 //! never see raw secrets unless a finding carries one (`--show-secrets`).
 
 pub mod blocked;
+pub mod decoded;
 pub mod exposure;
 pub mod finding;
 pub mod human;
@@ -67,6 +68,8 @@ impl Report {
                     &b.rule.id,
                 ))
         });
+        decoded::prefer_decoded(&mut findings);
+        decoded::helm_revisions(&mut findings);
         collapse_file_versions(&mut findings);
         let exposures = exposure::group(&mut findings);
         Report {
@@ -86,21 +89,33 @@ fn collapse_file_versions(findings: &mut Vec<Finding>) {
     use crate::source::Origin;
     use std::collections::HashMap;
 
-    let date_of = |f: &Finding| match &f.location.origin {
-        Origin::Git { commit, .. } => exposure::parse_iso8601(&commit.date).unwrap_or(i64::MAX),
-        _ => i64::MAX,
+    let date_of = |f: &Finding| match f.location.origin.commit() {
+        Some(commit) => exposure::parse_iso8601(&commit.date).unwrap_or(i64::MAX),
+        None => i64::MAX,
     };
     // key -> index of the finding kept
     let mut kept: HashMap<(String, String, String), usize> = HashMap::new();
     let mut drop = vec![false; findings.len()];
     for i in 0..findings.len() {
-        let Origin::Git { path, .. } = &findings[i].location.origin else {
+        let origin = &findings[i].location.origin;
+        let Origin::Git { path, .. } = origin.root() else {
             continue;
+        };
+        // A decoded value (a Secret's key in a manifest) is one copy per
+        // path and object key, whatever the blob version.
+        let place = if origin.within().is_some() {
+            let mut decoded = origin.clone();
+            decoded.set_root(&Origin::File {
+                path: String::new(),
+            });
+            format!("{path}\0{decoded:?}")
+        } else {
+            path.clone()
         };
         let key = (
             findings[i].fingerprint.clone(),
             findings[i].rule.id.clone(),
-            path.clone(),
+            place,
         );
         match kept.get(&key).copied() {
             None => {
@@ -112,11 +127,11 @@ fn collapse_file_versions(findings: &mut Vec<Finding>) {
                 } else {
                     (k, i)
                 };
-                let extra = match &findings[gone].location.origin {
+                let extra = match findings[gone].location.origin.root() {
                     Origin::Git { occurrences, .. } => *occurrences,
                     _ => 0,
                 };
-                if let Origin::Git { occurrences, .. } = &mut findings[keep].location.origin {
+                if let Origin::Git { occurrences, .. } = findings[keep].location.origin.root_mut() {
                     *occurrences += extra;
                 }
                 drop[gone] = true;

@@ -137,6 +137,8 @@ fn dir_uri(dir: &Path) -> String {
 
 /// The artifact location of a finding's file, or `None` when it has none.
 fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
+    // A decoded value (a Secret's key) lives in its enclosing file.
+    let origin = origin.root();
     let path = match origin {
         Origin::File { path }
         | Origin::Git { path, .. }
@@ -147,6 +149,8 @@ fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
             ..
         } => path,
         Origin::ImageLayer(o) => &o.path,
+        Origin::K8sApi { .. } => return None, // no file
+        Origin::K8s { .. } | Origin::HelmRelease { .. } => return None, // not a root
         Origin::GitCommitMessage { .. }
         | Origin::ImageConfig(_)
         | Origin::Env {
@@ -299,6 +303,9 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
             Origin::Env { .. } => "env",
             Origin::ImageLayer(_) => "image",
             Origin::ImageConfig(_) => "image-config",
+            Origin::K8sApi { .. } => "k8s-api",
+            Origin::K8s { .. } => "k8s",
+            Origin::HelmRelease { .. } => "helm-release",
         }),
     );
     if let Some(c) = f.location.origin.commit() {

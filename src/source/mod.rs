@@ -3,11 +3,14 @@
 
 pub mod archive;
 pub mod cilog;
+pub mod decode;
 pub mod env;
 pub mod fs;
 pub mod git;
 pub mod image;
 pub mod input;
+pub mod k8s;
+pub mod k8s_live;
 pub mod text;
 
 use std::fmt;
@@ -16,7 +19,7 @@ use serde::Serialize;
 
 /// Where a blob of bytes came from. Serialized into a finding's `location`
 /// (together with line and column) with a `source` tag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "source")]
 pub enum Origin {
     /// A file on disk.
@@ -62,10 +65,44 @@ pub enum Origin {
     /// A field of a container image's config (`Env[3]`, `history[2].created_by`).
     #[serde(rename = "image-config")]
     ImageConfig(Box<ImageConfigOrigin>),
+    /// A list the Kubernetes API server returned (`scan k8s --context`).
+    #[serde(rename = "k8s-api")]
+    K8sApi {
+        /// The kubeconfig context.
+        context: String,
+        /// The request path, without paging parameters.
+        path: String,
+    },
+    /// A value inside a Kubernetes object (a Secret's key, a ConfigMap's
+    /// key, a container's env var) found in the bytes of `within`.
+    #[serde(rename = "k8s")]
+    K8s {
+        kind: String,
+        namespace: String,
+        name: String,
+        key: String,
+        within: Box<Origin>,
+    },
+    /// A part of a Helm release revision (user values, chart, rendered
+    /// manifest) decoded from the release object in `within`.
+    #[serde(rename = "helm-release")]
+    HelmRelease {
+        release: String,
+        namespace: String,
+        revision: u32,
+        /// Revisions of this release carrying the same secret at the same
+        /// field, as ranges (`1-3,5`); set when the report is built.
+        revisions: String,
+        status: String,
+        /// Dotted path inside the release (`config.database.password`,
+        /// `manifest`, `chart.templates[templates/secret.yaml]`).
+        field: String,
+        within: Box<Origin>,
+    },
 }
 
 /// What held an environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum EnvHolder {
     /// A file or stdin (`-`).
@@ -76,7 +113,7 @@ pub enum EnvHolder {
 }
 
 /// Where in which image a layer file sits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ImageLayerOrigin {
     /// The reference as given (`registry/repo:tag`, `oci:PATH`, ...).
     pub image: String,
@@ -95,7 +132,7 @@ pub struct ImageLayerOrigin {
 }
 
 /// Which field of which image's config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ImageConfigOrigin {
     pub image: String,
     pub manifest_digest: String,
@@ -104,7 +141,7 @@ pub struct ImageConfigOrigin {
 }
 
 /// The commit a git finding points at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CommitInfo {
     /// Full hex object id.
     pub commit: String,
@@ -140,7 +177,10 @@ impl Origin {
     /// The file path findings are grouped and sorted by.
     pub fn path(&self) -> &str {
         match self {
-            Origin::File { path } | Origin::Git { path, .. } | Origin::GitStaged { path } => path,
+            Origin::File { path }
+            | Origin::Git { path, .. }
+            | Origin::GitStaged { path }
+            | Origin::K8sApi { path, .. } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
             Origin::CiLog { path, .. } => path,
             Origin::Env { holder, .. } => match holder {
@@ -149,6 +189,43 @@ impl Origin {
             },
             Origin::ImageLayer(o) => &o.path,
             Origin::ImageConfig(o) => &o.field,
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.path(),
+        }
+    }
+
+    /// The outermost origin: the file, blob or message a decoded value
+    /// (a Secret's key, a Helm release field) was found in.
+    pub fn root(&self) -> &Origin {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.root(),
+            _ => self,
+        }
+    }
+
+    /// The outermost origin, to update (a git blob's `occurrences`).
+    pub fn root_mut(&mut self) -> &mut Origin {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.root_mut(),
+            _ => self,
+        }
+    }
+
+    /// The origin a decoded value's origin is nested in, if any.
+    pub fn within(&self) -> Option<&Origin> {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => Some(within),
+            _ => None,
+        }
+    }
+
+    /// Replaces the outermost origin with `root` (a decoded blob known at
+    /// several places is decoded once and reported at each).
+    pub fn set_root(&mut self, root: &Origin) {
+        match self {
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => {
+                within.set_root(root)
+            }
+            _ => *self = root.clone(),
         }
     }
 
@@ -161,7 +238,9 @@ impl Origin {
             | Origin::CiLog { .. }
             | Origin::Env { .. }
             | Origin::ImageLayer(_)
-            | Origin::ImageConfig(_) => None,
+            | Origin::ImageConfig(_)
+            | Origin::K8sApi { .. } => None,
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.commit(),
         }
     }
 
@@ -202,6 +281,35 @@ impl Origin {
             Origin::ImageConfig(o) => {
                 fix(&mut o.image);
                 fix(&mut o.field);
+            }
+            Origin::K8sApi { context, path } => {
+                fix(context);
+                fix(path);
+            }
+            Origin::K8s {
+                kind,
+                namespace,
+                name,
+                key,
+                within,
+            } => {
+                for s in [kind, namespace, name, key] {
+                    fix(s);
+                }
+                within.scrub(secret, replacement);
+            }
+            Origin::HelmRelease {
+                release,
+                namespace,
+                status,
+                field,
+                within,
+                ..
+            } => {
+                for s in [release, namespace, status, field] {
+                    fix(s);
+                }
+                within.scrub(secret, replacement);
             }
         }
     }
@@ -245,6 +353,36 @@ impl fmt::Display for Origin {
                 Ok(())
             }
             Origin::ImageConfig(o) => write!(f, "{} config:{}", o.image, o.field),
+            Origin::K8sApi { context, path } => write!(f, "{context}:{path}"),
+            Origin::K8s {
+                kind,
+                namespace,
+                name,
+                key,
+                within,
+            } => {
+                write!(f, "{within} [{kind} ")?;
+                if !namespace.is_empty() {
+                    write!(f, "{namespace}/")?;
+                }
+                write!(f, "{name} key {key}]")
+            }
+            Origin::HelmRelease {
+                release,
+                namespace,
+                revisions,
+                field,
+                within,
+                ..
+            } => {
+                write!(f, "{within} [helm release ")?;
+                if !namespace.is_empty() {
+                    write!(f, "{namespace}/")?;
+                }
+                let several = revisions.contains(['-', ',']);
+                let word = if several { "revisions" } else { "revision" };
+                write!(f, "{release} {word} {revisions} {field}]")
+            }
         }
     }
 }
@@ -307,9 +445,9 @@ pub trait Worker {
     /// Holds back the findings of what is scanned next until
     /// [`Worker::release`]: for a stream verified only at its end (an image
     /// layer checked against its digest).
-    fn hold(&mut self) {}
+    fn hold(&mut self);
     /// Ends a [`Worker::hold`]: keeps the held findings, or drops them.
-    fn release(&mut self, _keep: bool) {}
+    fn release(&mut self, keep: bool);
 }
 
 /// Receives what sources produce. Shared by all source threads; each
