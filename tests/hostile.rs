@@ -378,3 +378,41 @@ fn tar_entries_with_dot_dot_and_absolute_paths_are_scanned_never_extracted() {
     assert!(!work.path().join("../../leakhound-escape").exists());
     assert!(!Path::new("/tmp/leakhound-absolute.env").exists());
 }
+
+/// A gzip bomb and an archive nested deeper than the limit, on disk: a
+/// warning or note naming each, the rest of the tree scanned, memory bounded
+/// by the limits (the bomb would expand to 64 MiB from 64 KiB).
+#[test]
+fn archive_bombs_and_deep_nesting_on_disk_are_refused_by_name() {
+    let secret = token("hostile-archive-control");
+    let deep_secret = token("hostile-archive-deep");
+    let dir = tree_with_control(&secret);
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = common::image::gzip(&common::image::tar(&[("zeros.bin", zeros.as_slice())]));
+    drop(zeros);
+    fs::write(dir.path().join("bomb.tgz"), bomb).expect("write bomb");
+    // Four levels of tar.gz around a token: the innermost is past depth 3.
+    let mut inner = common::image::gzip(&common::image::tar(&[(
+        "deep.env",
+        format!("TOKEN={deep_secret}\n").as_bytes(),
+    )]));
+    for level in 0..4 {
+        let name = format!("level{level}.tgz");
+        inner = common::image::gzip(&common::image::tar(&[(name.as_str(), inner.as_slice())]));
+    }
+    fs::write(dir.path().join("nested.tgz"), inner).expect("write nested");
+    let (r, v) = scan(dir.path(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bomb.tgz") && r.stderr.contains("bomb"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("nested more than 3 levels"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(found(&v, dir.path()), [finding("control.env", 1, 7)]);
+    assert!(!r.stdout.contains(&deep_secret));
+}

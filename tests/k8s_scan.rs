@@ -578,3 +578,114 @@ fn no_raw_value_in_any_format() {
     let refs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     assert_no_raw(&refs);
 }
+
+/// A packaged chart as `helm package` writes it: `NAME-VERSION.tgz`, a
+/// gzipped tar of the chart directory.
+fn chart_tgz(token: &str) -> Vec<u8> {
+    let values = format!(
+        "replicaCount: 2\nimage:\n  repository: registry.example.com/shop\nauth:\n  githubToken: {token}\ndb:\n  password: \"\"\n"
+    );
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include \"shop.fullname\" . }}\ntype: Opaque\nstringData:\n  password: {{ .Values.db.password | quote }}\n  token: {{ .Values.auth.githubToken }}\n";
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          env:\n            - name: GITHUB_TOKEN\n              value: {{ .Values.auth.githubToken | quote }}\n            - name: DB_PASSWORD\n              value: \"{{ .Values.db.password }}\"\n";
+    let tar = common::image::tar(&[
+        (
+            "shop/Chart.yaml",
+            b"apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        ),
+        ("shop/values.yaml", values.as_bytes()),
+        ("shop/templates/secret.yaml", secret.as_bytes()),
+        ("shop/templates/deployment.yaml", deployment.as_bytes()),
+    ]);
+    common::image::gzip(&tar)
+}
+
+/// Issue acceptance: a chart `.tgz` with a real token in `values.yaml` and
+/// templates full of `{{ .Values.x }}`: the token is found inside the
+/// archive, the templates are not findings.
+#[test]
+fn a_packaged_chart_is_opened_and_only_its_real_value_is_found() {
+    let token = common::token("chart-values-token");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("shop-0.1.0.tgz");
+    std::fs::write(&chart, chart_tgz(&token)).expect("write chart");
+    let r = run(&[
+        "scan",
+        "fs",
+        dir.path().to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    let v = json(&r);
+    let entry = format!("{}!/shop/values.yaml", chart.display());
+    assert_eq!(
+        found(&v),
+        sorted(vec![("github.pat", at(fs(&entry), 5, 16))])
+    );
+    assert!(!r.stdout.contains(&token));
+}
+
+/// Issue acceptance: a Helm release Secret inside an image layer is found
+/// through `scan image`, with its revision and field, nested in the layer.
+#[test]
+fn a_release_secret_in_an_image_layer_is_found_through_scan_image() {
+    let release = std::fs::read(fixture("helm-secret-two-revisions.yaml")).expect("fixture");
+    let layer = common::image::Layer::gzip(common::image::tar(&[(
+        "backup/shop-releases.yaml",
+        release.as_slice(),
+    )]));
+    let image = common::image::Image::new(
+        vec![layer],
+        json!({"architecture": "amd64", "os": "linux", "config": {}}),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("backup.tar");
+    image.write_docker_archive(&archive, "backup:1");
+    let reference = format!("docker-archive:{}", archive.display());
+    let r = run(&["scan", "image", &reference, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let mut got: Vec<(String, String, u64, String)> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            assert_eq!(l["source"], "helm-release", "{l}");
+            assert_eq!(l["within"]["source"], "image", "{l}");
+            assert_eq!(l["within"]["path"], "backup/shop-releases.yaml", "{l}");
+            (
+                l["field"].as_str().expect("field").to_string(),
+                l["revisions"].as_str().expect("revisions").to_string(),
+                l["line"].as_u64().expect("line"),
+                f["rule"]["id"].as_str().expect("rule").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "config.database.password".into(),
+                "1".into(),
+                5,
+                "env.secret-named".into()
+            ),
+            (
+                "config.database.password".into(),
+                "2".into(),
+                22,
+                "env.secret-named".into()
+            ),
+            (
+                "config.smtp.password".into(),
+                "1-2".into(),
+                5,
+                "env.secret-named".into()
+            ),
+        ]
+    );
+    assert_no_raw(&[&r.stdout, &r.stderr]);
+}

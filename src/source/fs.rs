@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Origin, Sink, Warning};
+use super::archive::{self, Limits};
+use super::{Origin, Sink, Warning, Worker};
 
 #[derive(Debug, Clone)]
 pub struct FsOptions {
@@ -57,6 +58,10 @@ pub fn scan(opts: &FsOptions, sink: &dyn Sink) -> Result<(), FsError> {
         .threads(opts.threads)
         .filter_entry(|e| e.file_name() != ".git");
     let max = opts.max_file_size;
+    let limits = Limits {
+        max_entry_size: max,
+        ..Limits::default()
+    };
     builder.build_parallel().run(|| {
         let mut worker = sink.worker();
         let mut buf: Vec<u8> = Vec::new();
@@ -87,7 +92,18 @@ pub fn scan(opts: &FsOptions, sink: &dyn Sink) -> Result<(), FsError> {
                 return WalkState::Continue;
             }
             match read_file(path, max, &mut buf) {
-                Ok(true) => worker.blob(&Origin::file(path), &buf),
+                Ok(true) => {
+                    let name = path.to_string_lossy();
+                    let mut entries = ArchiveEntries {
+                        sink,
+                        worker: worker.as_mut(),
+                    };
+                    // A chart `.tgz` or a `.jar` is read entry by entry; its
+                    // compressed bytes hold nothing to match.
+                    if !archive::walk_archive_file(&name, &buf, &limits, &mut entries) {
+                        worker.blob(&Origin::file(path), &buf);
+                    }
+                }
                 Ok(false) => sink.skipped(
                     &path.to_string_lossy(),
                     &format!("larger than --max-file-size ({max} bytes)"),
@@ -101,6 +117,32 @@ pub fn scan(opts: &FsOptions, sink: &dyn Sink) -> Result<(), FsError> {
         })
     });
     Ok(())
+}
+
+/// Entries of an archive found on disk, as files named `archive!/entry`.
+struct ArchiveEntries<'a, 'w> {
+    sink: &'a dyn Sink,
+    worker: &'a mut (dyn Worker + Send + 'w),
+}
+
+impl archive::Visitor for ArchiveEntries<'_, '_> {
+    fn file(&mut self, path: &str, data: &[u8]) {
+        let origin = Origin::File {
+            path: path.to_string(),
+        };
+        self.worker.blob(&origin, data);
+    }
+
+    fn warn(&mut self, input: &str, message: String) {
+        self.sink.warn(Warning {
+            input: input.to_string(),
+            message,
+        });
+    }
+
+    fn skipped(&mut self, input: &str, reason: &str) {
+        self.sink.skipped(input, reason);
+    }
 }
 
 /// Reads `path` into `buf` (reused); `Ok(false)` when it exceeds `max`.

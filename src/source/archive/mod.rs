@@ -106,6 +106,31 @@ pub fn walk_tar_stream(
     walker.tar(decoded, "", 0)
 }
 
+/// A file that may be an archive (a chart `.tgz`, a `.jar`) read whole by
+/// a source: when its name and magic say archive, its entries go to the
+/// visitor as `path!/entry` under `limits` (nested ones too) and true is
+/// returned; otherwise nothing is visited.
+pub fn walk_archive_file(
+    path: &str,
+    data: &[u8],
+    limits: &Limits,
+    visitor: &mut dyn Visitor,
+) -> bool {
+    if !archive_name(path) {
+        return false;
+    }
+    let Some(kind) = sniff_nested(data) else {
+        return false;
+    };
+    let mut walker = Walker {
+        limits,
+        visitor,
+        buffers: Vec::new(),
+    };
+    walker.nested(path, data, kind, 1);
+    true
+}
+
 /// Names that may hold an archive worth opening (the magic decides).
 fn archive_name(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
