@@ -175,6 +175,10 @@ pub struct RegistryArgs {
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Seconds a registry request may wait (connect or read) before it is retried;
+    /// a registry that hangs costs at most four of these per request.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub registry_timeout: u64,
     /// Skip layer files larger than this (bytes, or with KiB/MiB/GiB suffix).
     #[arg(long, default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,

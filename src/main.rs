@@ -240,6 +240,7 @@ fn image_options(refs: Vec<String>, args: cli::RegistryArgs) -> anyhow::Result<I
             credentials,
             insecure: args.insecure_registry,
             ca_cert: args.ca_cert,
+            timeout: std::time::Duration::from_secs(args.registry_timeout.max(1)),
         },
         limits: Limits {
             max_entry_size: args.max_file_size,

@@ -416,3 +416,91 @@ fn archive_bombs_and_deep_nesting_on_disk_are_refused_by_name() {
     assert_eq!(found(&v, dir.path()), [finding("control.env", 1, 7)]);
     assert!(!r.stdout.contains(&deep_secret));
 }
+
+/// A "registry" on loopback that accepts connections and then either says
+/// nothing (hangs) or answers bytes that are not HTTP.
+fn bad_registry(garbage: bool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            if garbage {
+                use std::io::Write as _;
+                let _ = stream.write_all(b"\x00\x13garbage, not http\r\n\r\n\xff\xfe");
+            } else {
+                // Keep it open, say nothing.
+                held.push(stream);
+            }
+        }
+    });
+    host
+}
+
+/// A registry that hangs or answers garbage: a warning naming the image, in
+/// bounded time (`--registry-timeout`), the other images still scanned, and
+/// exit 2 only because nothing could be scanned at all.
+#[test]
+fn a_hanging_or_garbage_registry_is_a_warning_in_bounded_time() {
+    for garbage in [false, true] {
+        let host = bad_registry(garbage);
+        let reference = format!("{host}/team/app:1.0");
+        let started = std::time::Instant::now();
+        let r = run(&[
+            "scan",
+            "image",
+            &reference,
+            "--insecure-registry",
+            &host,
+            "--registry-timeout",
+            "1",
+            "--format",
+            "json",
+            "--no-progress",
+        ]);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
+        assert_eq!(r.code, 2, "garbage={garbage}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&reference),
+            "garbage={garbage}: {}",
+            r.stderr
+        );
+    }
+
+    // With a good image beside it, the bad one is a warning and the run
+    // reports what it could read.
+    let secret = token("hostile-registry-control");
+    let layer = common::image::Layer::gzip(common::image::tar(&[(
+        "app/.env",
+        format!("TOKEN={secret}\n").as_bytes(),
+    )]));
+    let image = common::image::Image::new(
+        vec![layer],
+        serde_json::json!({"architecture": "amd64", "os": "linux", "config": {}}),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("good.tar");
+    image.write_docker_archive(&archive, "good:1");
+    let good = format!("docker-archive:{}", archive.display());
+    let host = bad_registry(false);
+    let bad = format!("{host}/team/app:1.0");
+    let r = run(&[
+        "scan",
+        "image",
+        &bad,
+        &good,
+        "--insecure-registry",
+        &host,
+        "--registry-timeout",
+        "1",
+        "--format",
+        "json",
+        "--no-progress",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&bad), "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["findings"].as_array().expect("findings").len(), 1);
+}

@@ -7,7 +7,7 @@
 
 mod archive;
 mod decode;
-mod normalize;
+pub mod normalize;
 mod steps;
 
 use std::ops::Range;

@@ -38,6 +38,9 @@ pub struct RegistryOptions {
     pub insecure: Vec<String>,
     /// A PEM file of extra trusted roots.
     pub ca_cert: Option<PathBuf>,
+    /// How long one request may wait for the registry (connect or read)
+    /// before it counts as failed and is retried.
+    pub timeout: Duration,
 }
 
 const ACCEPT: &[&str] = &[
@@ -85,8 +88,8 @@ impl Registry {
             extra_root_certificates,
             // Platforms are chosen here, from the raw index.
             platform_resolver: None,
-            connect_timeout: Some(Duration::from_secs(15)),
-            read_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Some(opts.timeout.min(Duration::from_secs(15))),
+            read_timeout: Some(opts.timeout),
             ..ClientConfig::default()
         };
         let client = runtime.block_on(async { Client::try_from(config) });
