@@ -171,6 +171,22 @@ fn scan_env_never_leaks() {
     assert_never_leaks("scan env", &args, &planted(&args));
 }
 
+#[test]
+fn scan_k8s_never_leaks() {
+    let root = fixtures("k8s");
+    let files: Vec<String> = std::fs::read_dir(&root)
+        .expect("k8s fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .map(|p| s(&p).to_string())
+        .collect();
+    let mut args = vec!["scan", "k8s"];
+    for f in &files {
+        args.extend(["-f", f.as_str()]);
+    }
+    assert_never_leaks("scan k8s -f", &args, &planted(&args));
+}
+
 /// An image whose layers hold the fs fixtures (one of them deleted by a
 /// later layer) and whose config holds a token in `Env` and a build arg.
 fn leaky_image() -> Image {
