@@ -2,6 +2,8 @@
 //! `source → engine → findings → report writers`, connected by [`scan`].
 
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hook;
 pub mod report;
 pub mod scan;

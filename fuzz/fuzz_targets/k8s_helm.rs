@@ -1,0 +1,7 @@
+//! See `leakhound::fuzzing::k8s_helm`: the checks live in the library so the
+//! committed regression inputs replay in `cargo test`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| leakhound::fuzzing::k8s_helm(data));
