@@ -6,9 +6,8 @@ mod common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
-use common::{bin, json, run, token, Run};
+use common::{json, run, token, Run};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -356,21 +355,9 @@ fn oversized_archive_entry_is_a_warning_naming_it() {
 #[test]
 fn stdin_is_read_with_dash() {
     let raw = std::fs::read(fixture("jenkins-console.log")).expect("fixture");
-    let mut child = bin()
-        .args(["scan", "ci-log", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&raw)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = common::run_stdin(&["scan", "ci-log", "-", "--format", "json"], &raw);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
     let locs: Vec<(String, u64)> = report["findings"]
         .as_array()
         .expect("findings")

@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use common::{bin, json, run, token, Run};
 use serde_json::Value;
@@ -317,21 +316,9 @@ fn crash_report_block() {
 #[test]
 fn stdin_is_read_with_dash() {
     let raw = std::fs::read(fixture("docker-inspect.json")).expect("fixture");
-    let mut child = bin()
-        .args(["scan", "env", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&raw)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = common::run_stdin(&["scan", "env", "-", "--format", "json"], &raw);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("json");
     let vars: Vec<(&str, &str)> = report["findings"]
         .as_array()
         .expect("findings")

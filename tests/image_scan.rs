@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 
 use common::image::{self, Image, Layer};
 use common::registry::TestRegistry;
@@ -220,24 +219,7 @@ fn acceptance_expected() -> BTreeSet<Seen> {
 
 /// Runs the binary with `stdin` fed to it.
 fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn leakhound");
-    {
-        use std::io::Write;
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_stdin(args, stdin.as_bytes())
 }
 
 fn scan(args: &[&str]) -> (Run, Value) {

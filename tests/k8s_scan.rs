@@ -7,12 +7,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use common::repo::Repo;
-use common::{bin, json, run, Run};
+use common::{json, run, Run};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> String {
@@ -355,8 +353,8 @@ fn api_server_list_json_on_one_line() {
 #[test]
 fn stdin_is_read_with_dash() {
     let text = std::fs::read(fixture("namespace-list.json")).expect("fixture");
-    let mut child = bin()
-        .args([
+    let out = common::run_stdin(
+        &[
             "scan",
             "k8s",
             "-f",
@@ -364,21 +362,11 @@ fn stdin_is_read_with_dash() {
             "--format",
             "json",
             "--no-progress",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&text)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        ],
+        &text,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(found(&v), namespace_findings(&fs("(stdin)"), JSON_LINES));
 }
 

@@ -7,17 +7,9 @@ mod common;
 use std::path::Path;
 
 use common::repo::Repo;
-use common::{json, run, token, Run};
+use common::{json, run, token, write, Run};
 use leakhound::report::finding::fingerprint;
 use serde_json::Value;
-
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(p, text).expect("write");
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

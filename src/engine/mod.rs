@@ -58,6 +58,28 @@ impl CompiledRule {
         })
     }
 
+    /// Whether a captured `secret` (inside the match `whole`) passes the
+    /// value filters, the rule's `min_entropy` and its `allow` patterns;
+    /// its entropy when it does.
+    fn accepts(&self, secret: &[u8], whole: &[u8]) -> Option<f64> {
+        let filtered = if self.generic {
+            filter::strict(secret)
+        } else {
+            filter::placeholder(secret)
+        };
+        if filtered.is_some() {
+            return None;
+        }
+        let entropy = entropy::shannon(secret);
+        if self.rule.min_entropy.is_some_and(|min| entropy < min) {
+            return None;
+        }
+        if self.allow().iter().any(|a| a.is_match(whole)) {
+            return None;
+        }
+        Some(entropy)
+    }
+
     fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
             ruleset::compile_pattern(&self.rule.pattern)
@@ -328,22 +350,9 @@ impl Engine {
                 continue;
             };
             let whole = caps.get(0).expect("group 0 always participates");
-            let value = secret.as_bytes();
-            let filtered = if rule.generic {
-                filter::strict(value)
-            } else {
-                filter::placeholder(value)
+            let Some(entropy) = rule.accepts(secret.as_bytes(), whole.as_bytes()) else {
+                continue;
             };
-            if filtered.is_some() {
-                continue;
-            }
-            let entropy = entropy::shannon(value);
-            if rule.rule.min_entropy.is_some_and(|min| entropy < min) {
-                continue;
-            }
-            if rule.allow().iter().any(|a| a.is_match(whole.as_bytes())) {
-                continue;
-            }
             out.push(Match {
                 rule: ri,
                 secret: start + secret.start()..start + secret.end(),

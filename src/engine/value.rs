@@ -4,7 +4,7 @@
 //! provider; a value rule reports the whole value when none of them does.
 
 use super::rule::AppliesTo;
-use super::{entropy, filter, set_line_columns, Confidence, Engine, Match, Overlaps, Scratch};
+use super::{set_line_columns, Confidence, Engine, Match, Overlaps, Scratch};
 
 /// What a value's container says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,22 +60,10 @@ impl Engine {
                 continue;
             };
             let bytes = secret.as_bytes();
-            let filtered = if rule.generic {
-                filter::strict(bytes)
-            } else {
-                filter::placeholder(bytes)
-            };
-            if filtered.is_some() {
-                continue;
-            }
-            let entropy = entropy::shannon(bytes);
-            if rule.rule.min_entropy.is_some_and(|min| entropy < min) {
-                continue;
-            }
             let whole = caps.get(0).expect("group 0 always participates");
-            if rule.allow().iter().any(|a| a.is_match(whole.as_bytes())) {
+            let Some(entropy) = rule.accepts(bytes, whole.as_bytes()) else {
                 continue;
-            }
+            };
             let mut confidence = earned_confidence(bytes.len(), entropy).min(rule.rule.confidence);
             if rule.demote().iter().any(|d| d.is_match(name)) {
                 // A variable that points elsewhere (`_FILE`, `_HEADER`) holds
