@@ -156,7 +156,8 @@ pub fn systemd(text: &[u8]) -> Vec<Var<'_>> {
                 let end = memchr::memchr2(b' ', b'\t', &line[i..]).map_or(line.len(), |e| i + e);
                 (&line[i..end], i, end)
             };
-            if let Some(eq) = memchr::memchr(b'=', token) {
+            // `="value"` names nothing: not a variable.
+            if let Some(eq) = memchr::memchr(b'=', token).filter(|&eq| eq > 0) {
                 out.push(Var {
                     name: String::from_utf8_lossy(&token[..eq]).into_owned(),
                     value: Cow::Borrowed(&token[eq + 1..]),
