@@ -38,7 +38,20 @@ pub fn objects(
     };
     let several = docs.len() > 1;
     for (i, doc) in docs.into_iter().enumerate() {
-        let value: Value = match serde_norway::from_slice(&text[doc.clone()]) {
+        // In a long stream most documents are not objects with values
+        // (plain config): the substring sniff is far cheaper than a parse.
+        if several && !super::may_hold_objects(&text[doc.clone()]) {
+            out.other_objects += 1;
+            continue;
+        }
+        let trimmed = (!json)
+            .then(|| object_keys_only(&text[doc.clone()]))
+            .flatten();
+        // Parsed once: a document whose object keys refer to anchors in
+        // blanked blocks is reported as not parsing, like a broken one.
+        let parsed =
+            serde_norway::from_slice::<Value>(trimmed.as_deref().unwrap_or(&text[doc.clone()]));
+        let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
                 // Chart templates are not YAML until rendered: not an error.
@@ -415,4 +428,76 @@ fn emit(
         pos,
         verbatim,
     });
+}
+
+/// Top-level keys under which a Kubernetes object (or a list of them) keeps
+/// what the decoder reads.
+const OBJECT_KEYS: &[&[u8]] = &[
+    b"apiVersion",
+    b"kind",
+    b"metadata",
+    b"type",
+    b"data",
+    b"stringData",
+    b"binaryData",
+    b"spec",
+    b"items",
+    b"sops",
+];
+
+/// A block-style YAML document with every top-level block whose key is not
+/// one of [`OBJECT_KEYS`] blanked (each of its lines left empty, so line
+/// numbers hold), and repeats of a kept key too (duplicate keys are
+/// invalid; the first one counts): a manifest inside a long config file
+/// parses at the cost of the manifest. `None` when nothing is blanked.
+fn object_keys_only(doc: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(doc.len());
+    let mut keep = true;
+    let mut blanked = false;
+    let mut seen: Vec<&[u8]> = Vec::new();
+    for line in doc.split_inclusive(|&b| b == b'\n') {
+        let starts_block = line
+            .first()
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'"' || b == b'\'' || b == b'_');
+        if starts_block {
+            let key = line
+                .split(|&b| b == b':')
+                .next()
+                .unwrap_or_default()
+                .trim_ascii();
+            let unquoted = |k: &'static [u8]| {
+                key == k || (key.len() == k.len() + 2 && &key[1..key.len() - 1] == k)
+            };
+            keep = OBJECT_KEYS.iter().any(|k| unquoted(k)) && !seen.contains(&key);
+            if keep {
+                seen.push(key);
+            }
+        }
+        if keep {
+            out.extend_from_slice(line);
+        } else {
+            blanked = true;
+            if line.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+        }
+    }
+    blanked.then_some(out)
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::object_keys_only;
+
+    #[test]
+    fn config_blocks_around_a_manifest_are_blanked_line_for_line() {
+        let doc = b"apiVersion: v1\nlogin:\n  - page\n  - entity\nkind: Secret\ndata:\n  password: cGFzcw==\nutil:\n  - x\n";
+        let t = object_keys_only(doc).expect("blanked");
+        assert_eq!(
+            String::from_utf8(t).expect("utf-8"),
+            "apiVersion: v1\n\n\n\nkind: Secret\ndata:\n  password: cGFzcw==\n\n\n"
+        );
+        let plain = b"apiVersion: v1\nkind: Secret\ndata:\n  k: dg==\n";
+        assert!(object_keys_only(plain).is_none());
+    }
 }

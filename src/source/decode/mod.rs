@@ -153,13 +153,18 @@ pub fn sniff(data: &[u8]) -> Option<Shape> {
     if head.starts_with(b"H4sI") || head.starts_with(b"SDRzSU") {
         return Some(Shape::ReleasePayload);
     }
-    if API_VERSION.find(data).is_some()
-        && KIND.find(data).is_some()
-        && OBJECT_WORDS.iter().any(|f| f.find(data).is_some())
-    {
+    if may_hold_objects(data) {
         return Some(Shape::Objects);
     }
     None
+}
+
+/// Whether `data` (a file, or one document of a YAML stream) may hold a
+/// Kubernetes object with values: parsing is worth its cost only then.
+pub fn may_hold_objects(data: &[u8]) -> bool {
+    API_VERSION.find(data).is_some()
+        && KIND.find(data).is_some()
+        && OBJECT_WORDS.iter().any(|f| f.find(data).is_some())
 }
 
 /// Parses the objects in `data` (found at `root`), if it looks like any.
