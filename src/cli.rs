@@ -341,12 +341,18 @@ pub enum TicketsFormat {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Print every rule, one per line, id first.
+    #[command(
+        after_help = "Examples:\n  leakhound rules list\n  leakhound rules list | grep -i github\n  leakhound rules list --rules my-rules/"
+    )]
     List {
         /// Extra rule files or directories to include.
         #[arg(long, value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
     /// Check rules' examples and negative examples (built-in rules when no path is given).
+    #[command(
+        after_help = "Examples:\n  leakhound rules check\n  leakhound rules check my-rules/\n  leakhound rules check my-rules/internal.yaml"
+    )]
     Check {
         /// Rule files or directories to check.
         paths: Vec<PathBuf>,
