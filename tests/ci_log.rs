@@ -499,3 +499,42 @@ fn a_secret_in_a_step_title_is_scrubbed_from_every_origin() {
         );
     }
 }
+
+/// A copy's time is the runner's timestamp of its step's first line, when
+/// the log has timestamps: tickets use it for first and last seen.
+#[test]
+fn copies_carry_the_runners_timestamp_of_their_step() {
+    let r = run(&[
+        "scan",
+        "ci-log",
+        &fixture("github-actions.log"),
+        &fixture("gitlab-job.log"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r);
+    let mut by_step: Vec<(String, Option<String>)> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                l["step"].as_str().unwrap_or_default().to_string(),
+                l["started"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    by_step.sort();
+    by_step.dedup();
+    assert!(by_step.contains(&(
+        "Run ./scripts/deploy.sh".to_string(),
+        Some("2024-05-01T10:00:01.1000000Z".to_string())
+    )));
+    assert!(by_step.contains(&("step_script".to_string(), None)));
+    let exposures = v["exposures"].as_array().expect("exposures");
+    assert!(exposures
+        .iter()
+        .any(|e| e["first_seen"] == "2024-05-01T10:00:01.1000000Z"));
+}

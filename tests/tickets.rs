@@ -644,6 +644,10 @@ fn one_secret_across_git_ci_log_and_env_is_one_ticket_with_every_copy() {
         md.contains("build-1234.log") && md.contains("crash-env.txt"),
         "{md}"
     );
+    // Seen first in history (the commit's date), last in the log (its
+    // runner timestamp).
+    assert_eq!(tk["first_seen"], "2023-11-14T23:14:20+01:00");
+    assert_eq!(tk["last_seen"], "2024-05-01T10:00:00.1234567Z");
 
     // Re-running every scan: same id, no new file, same copies.
     let copies_before = copies.len();

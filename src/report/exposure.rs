@@ -117,9 +117,9 @@ pub fn group(findings: &mut [Finding]) -> Vec<Exposure> {
             if !copies.contains(loc) {
                 copies.push(loc.clone());
             }
-            if let Some(c) = loc.origin.commit() {
-                if let Some(t) = parse_iso8601(&c.date) {
-                    dates.push((t, c.date.clone()));
+            if let Some(date) = loc.origin.date() {
+                if let Some(t) = parse_iso8601(date) {
+                    dates.push((t, date.to_string()));
                 }
             }
         }
@@ -158,11 +158,18 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
     let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let offset = match b[19] {
+    // Fractions of a second (`10:00:00.1234567Z`, as CI runners print) are
+    // dropped.
+    let z = 19
+        + b[19..]
+            .iter()
+            .position(|&c| !(c == b'.' || c.is_ascii_digit()))?;
+    let num_at = |at: usize| -> Option<i64> { s.get(at..at + 2)?.parse().ok() };
+    let offset = match b[z] {
         b'Z' => 0,
         b'+' | b'-' => {
-            let o = num(20..22)? * 3600 + num(23..25)? * 60;
-            if b[19] == b'-' {
+            let o = num_at(z + 1)? * 3600 + num_at(z + 4)? * 60;
+            if b[z] == b'-' {
                 -o
             } else {
                 o
@@ -207,5 +214,23 @@ mod tests {
         let a = exposure_id(["aa", "bb"]);
         assert_eq!(a, exposure_id(["bb", "aa"]));
         assert!(a.starts_with("LH-") && a.len() == 15);
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::parse_iso8601;
+
+    #[test]
+    fn commit_dates_and_runner_timestamps_parse_to_the_same_clock() {
+        let commit = parse_iso8601("2024-05-01T12:00:00+02:00").expect("offset");
+        let runner = parse_iso8601("2024-05-01T10:00:00.1234567Z").expect("fraction");
+        assert_eq!(commit, runner);
+        assert_eq!(
+            parse_iso8601("2024-05-01T10:00:00.5-01:30"),
+            Some(runner + 5400)
+        );
+        assert_eq!(parse_iso8601("2024-05-01T10:00:00"), None);
+        assert_eq!(parse_iso8601("2024-05-01T10:00:00.123"), None);
     }
 }

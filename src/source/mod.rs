@@ -50,6 +50,10 @@ pub enum Origin {
         /// The step or job, when the log format names it.
         #[serde(skip_serializing_if = "Option::is_none")]
         step: Option<String>,
+        /// The runner's timestamp of the step's first line, when the log
+        /// has them (when this copy was printed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        started: Option<String>,
     },
     /// One environment variable, from a dump (`path`) or a live process
     /// (`pid` and its command line).
@@ -229,6 +233,16 @@ impl Origin {
         }
     }
 
+    /// When this copy existed, as ISO-8601, when the source knows: the
+    /// introducing commit's date, a log line's timestamp.
+    pub fn date(&self) -> Option<&str> {
+        match self {
+            Origin::CiLog { started, .. } => started.as_deref(),
+            Origin::K8s { within, .. } | Origin::HelmRelease { within, .. } => within.date(),
+            other => other.commit().map(|c| c.date.as_str()),
+        }
+    }
+
     /// The commit, for origins in git history.
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
@@ -261,7 +275,7 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
-            Origin::CiLog { path, step } => {
+            Origin::CiLog { path, step, .. } => {
                 fix(path);
                 if let Some(step) = step {
                     fix(step);
@@ -332,10 +346,13 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
-            Origin::CiLog { path, step: None } => f.write_str(path),
+            Origin::CiLog {
+                path, step: None, ..
+            } => f.write_str(path),
             Origin::CiLog {
                 path,
                 step: Some(step),
+                ..
             } => write!(f, "{path} (step: {step})"),
             Origin::Env { holder, variable } => match holder {
                 EnvHolder::Dump { path } => write!(f, "{path}: {variable}"),

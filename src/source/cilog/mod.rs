@@ -51,6 +51,7 @@ fn scan_log(worker: &mut dyn Worker, path: &str, step: Option<String>, raw: &[u8
         let origin = Origin::CiLog {
             path: path.to_string(),
             step,
+            started: log.first_stamp(start, end).map(str::to_string),
         };
         let mut decoded = decode::Decoded::default();
         let mut assignments = Vec::new();

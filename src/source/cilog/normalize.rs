@@ -34,6 +34,20 @@ pub struct Normalised {
     segments: Vec<(u32, u32)>,
     /// Structural marks, by 0-based line.
     pub marks: Vec<(usize, Mark)>,
+    /// The runner's timestamp of each line that has one (0-based line,
+    /// ISO-8601), in line order: when a copy was printed.
+    pub stamps: Vec<(usize, String)>,
+}
+
+impl Normalised {
+    /// The first timestamp among lines `start..end` (0-based).
+    pub fn first_stamp(&self, start: usize, end: usize) -> Option<&str> {
+        let i = self.stamps.partition_point(|(l, _)| *l < start);
+        self.stamps
+            .get(i)
+            .filter(|(l, _)| *l < end)
+            .map(|(_, s)| s.as_str())
+    }
 }
 
 impl Normalised {
@@ -101,6 +115,7 @@ pub fn normalise(raw: &[u8]) -> Normalised {
         segment_starts: Vec::new(),
         segments: Vec::new(),
         marks: Vec::new(),
+        stamps: Vec::new(),
     };
     let mut out = Vec::new();
     let mut pos = Vec::new();
@@ -112,7 +127,11 @@ pub fn normalise(raw: &[u8]) -> Normalised {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
-        let mark = clean_line(line, &mut out, &mut pos);
+        let mut stamp = None;
+        let mark = clean_line(line, &mut out, &mut pos, &mut stamp);
+        if let Some(stamp) = stamp {
+            n.stamps.push((index, stamp));
+        }
         if let Some(mark) = mark {
             n.marks.push((index, mark));
         }
@@ -133,7 +152,12 @@ pub fn normalise(raw: &[u8]) -> Normalised {
 
 /// Cleans one line into `out`, with each kept byte's original column
 /// (0-based) in `pos`; returns the line's structural mark.
-fn clean_line(line: &[u8], out: &mut Vec<u8>, pos: &mut Vec<u32>) -> Option<Mark> {
+fn clean_line(
+    line: &[u8],
+    out: &mut Vec<u8>,
+    pos: &mut Vec<u32>,
+    stamp: &mut Option<String>,
+) -> Option<Mark> {
     out.clear();
     pos.clear();
     let mut mark = None;
@@ -199,6 +223,16 @@ fn clean_line(line: &[u8], out: &mut Vec<u8>, pos: &mut Vec<u32>) -> Option<Mark
     }
     loop {
         let cut = if let Some(m) = PREFIX.find(out) {
+            // GitHub Actions and Jenkins timestamper prefixes carry a date.
+            let text = out[..m.end()].trim_ascii();
+            let text = text.strip_prefix(b"[").unwrap_or(text);
+            let text = text
+                .split(|&b| b == b']' || b == b' ')
+                .next()
+                .unwrap_or_default();
+            if stamp.is_none() && text.len() >= 20 && text[4] == b'-' && text[10] == b'T' {
+                *stamp = Some(String::from_utf8_lossy(text).into_owned());
+            }
             m.end()
         } else if let Some(c) = out
             .starts_with(b"##[")
