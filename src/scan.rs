@@ -24,6 +24,11 @@ pub trait Events: Sync {
     /// secrets known so far and of anything the rules find in it; the raw
     /// value is there only with `--show-secrets`.
     fn finding(&self, _finding: &Finding) {}
+    /// Whether `finding` is wanted at all: scrubbing a finding's origin for
+    /// streaming costs an engine pass over its text, paid only for a listener.
+    fn wants_findings(&self) -> bool {
+        false
+    }
 }
 
 pub struct ScanOptions {
@@ -363,8 +368,10 @@ impl EngineWorker<'_> {
     }
 
     fn emit(&mut self, found: Vec<Finding>) {
-        for f in &found {
-            self.announce(f);
+        if self.collector.events.wants_findings() {
+            for f in &found {
+                self.announce(f);
+            }
         }
         self.collector.keep(found);
     }

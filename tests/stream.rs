@@ -24,6 +24,9 @@ impl Events for Recorder {
     fn finding(&self, f: &Finding) {
         self.findings.lock().expect("lock").push(f.clone());
     }
+    fn wants_findings(&self) -> bool {
+        true
+    }
 }
 
 fn opts() -> ScanOptions {
@@ -136,6 +139,9 @@ fn jsonl_stream_writes_each_finding_at_once() {
         fn skipped(&self, _: &str, _: &str) {}
         fn finding(&self, f: &Finding) {
             self.0.finding(f);
+        }
+        fn wants_findings(&self) -> bool {
+            true
         }
     }
     let t = token("stream-jsonl");

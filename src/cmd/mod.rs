@@ -283,6 +283,9 @@ impl scan::Events for StderrEvents<'_, '_> {
             eprintln!("note: skipped {input}: {reason}");
         }
     }
+    fn wants_findings(&self) -> bool {
+        self.stream.is_some()
+    }
     fn finding(&self, finding: &Finding) {
         if let Some(stream) = self.stream {
             stream.finding(finding);
