@@ -88,15 +88,15 @@ impl<W: Worker> Worker for Decoding<'_, W> {
     }
 
     fn blob_at_each(&mut self, data: &[u8], origins: &mut dyn FnMut() -> Vec<Origin>) {
-        if sniff(data).is_none() {
+        let Some(shape) = sniff(data) else {
             self.inner.blob_at_each(data, origins);
             return;
-        }
+        };
         // Decoded once against a stand-in root, delivered at every place.
         let stand_in = Origin::File {
             path: String::new(),
         };
-        let found = decode(data, &stand_in);
+        let found = decode_shape(data, shape, &stand_in);
         if !found.as_ref().is_some_and(Found::ciphertext_only) {
             self.inner.blob_at_each(data, origins);
         }
@@ -169,7 +169,11 @@ pub fn may_hold_objects(data: &[u8]) -> bool {
 
 /// Parses the objects in `data` (found at `root`), if it looks like any.
 pub fn decode(data: &[u8], root: &Origin) -> Option<Found> {
-    let shape = sniff(data)?;
+    decode_shape(data, sniff(data)?, root)
+}
+
+/// [`decode`] for a blob the sniff has already seen.
+fn decode_shape(data: &[u8], shape: Shape, root: &Origin) -> Option<Found> {
     if data.len() > MAX_PARSE {
         return None;
     }
