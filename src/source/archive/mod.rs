@@ -132,13 +132,17 @@ pub fn walk_archive_file(
 }
 
 /// Names that may hold an archive worth opening (the magic decides).
+/// Asked of every file the fs scan reads: no allocation.
 fn archive_name(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
+    let path = path.as_bytes();
     [
         ".tar", ".tar.gz", ".tgz", ".tar.zst", ".zip", ".jar", ".war", ".ear",
     ]
     .iter()
-    .any(|ext| lower.ends_with(ext))
+    .any(|ext| {
+        path.len() >= ext.len()
+            && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    })
 }
 
 /// What the bytes of a named archive actually are.
