@@ -115,14 +115,7 @@ for t in $TOOLS; do
 done
 
 # ---- timed runs ------------------------------------------------------------
-# parse_time FILE -> "wall_seconds cpu_seconds maxrss_kb"
-parse_time() {
-    awk -F': ' '
-        /Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + a[i] }
-        /User time/ { u = $2 } /System time/ { s = $2 }
-        /Maximum resident set size/ { m = $2 }
-        END { printf "%.2f %.2f %d\n", w, u + s, m }' "$1"
-}
+# parse_time (wall, CPU, peak RSS of a /usr/bin/time -v log) is in peers.sh.
 
 declare -A ROW
 for t in $TOOLS; do
