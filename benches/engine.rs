@@ -73,9 +73,9 @@ fn corpus(bytes: usize, keyword_every: u64, with_secrets: bool) -> Vec<u8> {
     let mut n = 0u64;
     while out.len() < bytes {
         n += 1;
-        let line = if with_secrets && n % 5000 == 0 {
+        let line = if with_secrets && n.is_multiple_of(5000) {
             rng.pick(SECRETS)
-        } else if rng.next() % keyword_every == 0 {
+        } else if rng.next().is_multiple_of(keyword_every) {
             rng.pick(LINES)
         } else {
             rng.pick(NEUTRAL)

@@ -593,7 +593,7 @@ fn is_email(lower: &[u8]) -> bool {
 /// Standard or URL-safe base64 (padded or with a length that is a multiple
 /// of four), decoded; `None` when `v` is not base64.
 fn decode_base64(v: &[u8]) -> Option<Vec<u8>> {
-    if v.len() < 8 || v.len() > 512 || v.len() % 4 != 0 {
+    if v.len() < 8 || v.len() > 512 || !v.len().is_multiple_of(4) {
         return None;
     }
     let body = v

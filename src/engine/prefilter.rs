@@ -1,29 +1,39 @@
 //! Keyword prefilter: finds every occurrence of every rule keyword (ASCII
 //! case-insensitive), so a blob with no keyword costs one cheap pass.
 //!
-//! Each keyword of four bytes or more is found through its *anchor*: the
-//! four-byte window inside it made of the rarest bytes in source text
-//! (`book` for `facebook`, not `face`, which every `interface` contains).
-//! The scan slides over the bytes eight positions per step, case-folds the
-//! four bytes at each position and tests one bit of a 32 KiB bitmap of
-//! hashed anchors (three-byte keywords mark all their possible fourth
-//! bytes). Only where a bit is set are the keywords of that hash bucket
-//! compared with the text. An Aho-Corasick automaton over hundreds of
-//! case-insensitive keywords walks every byte through a large transition
-//! table and measured several times slower here.
+//! Each keyword is found through a *fingerprint*, a window of it made of the
+//! rarest bytes in source text: eight bytes for keywords that long (`r login`
+//! for `docker login`, where four bytes such as `logi` would stop at every
+//! `login`), else four (`book` for `facebook`, not `face`, which every
+//! `interface` contains), else its three bytes. At every position the text
+//! there is case-folded and hashed twice, as a short and as a long window;
+//! each hash picks one bit of a shared 32 KiB bitmap (a short window's
+//! first three bytes pick the word and its fourth the bit, so a three-byte
+//! keyword sets a whole word). Only where a bit is set are the keywords
+//! behind it compared with the text. With AVX-512 sixteen positions are
+//! hashed per step (byte permutes build the windows, gathers read the
+//! bitmap); otherwise one at a time in plain 64-bit arithmetic. An
+//! Aho-Corasick automaton over hundreds of case-insensitive keywords walks
+//! every byte through a large transition table and measured several times
+//! slower here.
 
 use std::collections::HashMap;
 
 use super::rule::Rule;
 
-/// Bits in the bitmap: 2^18 bits = 32 KiB.
-const BITMAP_BITS: u32 = 18;
-const SLOTS: usize = 1 << BITMAP_BITS;
+/// Words of 32 bits in the bitmap: 2^13 words = 32 KiB, which stays in L1.
+const WORD_BITS: u32 = 13;
+const WORDS: usize = 1 << WORD_BITS;
 /// Sets bit 5 of every byte: folds ASCII case (and, harmlessly, a few
 /// punctuation pairs such as `_`/DEL), so the filter is a superset of
 /// case-insensitive equality.
 const FOLD: u32 = 0x2020_2020;
 const FOLD64: u64 = 0x2020_2020_2020_2020;
+const SHORT_HASH: u32 = 0x9E37_79B1;
+const LONG_HASH_LO: u32 = 0x85EB_CA77;
+const LONG_HASH_HI: u32 = 0xC2B2_AE3D;
+/// Bytes in a long fingerprint.
+const LONG: usize = 8;
 
 /// How rare each case-folded byte is in source text: `-8·log2(frequency)`
 /// over 80 MB of Rust, Python, JSON, YAML and Markdown (higher is rarer;
@@ -51,23 +61,37 @@ const RARITY: [u8; 256] = [
 pub struct Prefilter {
     /// Lowercased keywords, indexed by pattern id.
     keywords: Vec<Box<[u8]>>,
-    /// Per keyword: offset of its anchor, and the anchor's folded bytes with
-    /// the mask selecting them (three bytes for three-byte keywords), a
-    /// one-instruction test before the full compare.
-    anchors: Vec<Anchor>,
-    bitmap: Box<[u64; SLOTS / 64]>,
-    /// Keywords by hash slot, in CSR form: `ids[starts[s]..starts[s + 1]]`.
-    starts: Box<[u32]>,
-    ids: Box<[u32]>,
+    /// The bits of every fingerprint, short and long.
+    bitmap: Box<[u32; WORDS]>,
+    short: Table,
+    long: Table,
+    /// Three-byte keywords by bucket: bit `b` of `tri[j][c]` is set when a
+    /// keyword of bucket `b` has folded byte `c` (low seven bits) at `j`.
+    /// Few such keywords share few bytes, so three table lookups ANDed
+    /// nearly only pass where one occurs; no hash, no fourth byte.
+    tri: [[u8; 128]; 3],
     /// For each keyword, the rules that listed it.
     rules_of: Vec<Vec<u32>>,
+    /// Whether this CPU runs the AVX-512 scan (checked once, at build).
+    avx512: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Anchor {
-    offset: usize,
-    folded: u32,
-    mask: u32,
+/// Fingerprints by bitmap word, in CSR form: `of[starts[w]..starts[w + 1]]`,
+/// stored inline so a candidate reads one short run of memory.
+struct Table {
+    starts: Box<[u32]>,
+    of: Box<[Fingerprint]>,
+}
+
+/// A keyword's fingerprint: its folded bytes with the mask selecting them
+/// (a one-instruction test before the full compare) and where it sits in
+/// the keyword.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fingerprint {
+    folded: u64,
+    mask: u64,
+    pattern: u32,
+    offset: u32,
 }
 
 /// A keyword occurrence: which rules to try and where the keyword sits.
@@ -78,36 +102,122 @@ pub struct Hit {
     pub end: usize,
 }
 
+/// Word and bit of a short window (four folded bytes): the first three
+/// bytes hash to the word, the fourth's low five bits are the bit.
 #[inline(always)]
-fn slot4(folded: u32) -> usize {
-    (folded.wrapping_mul(0x9E37_79B1) >> (32 - BITMAP_BITS)) as usize
+fn short_slot(w: u32) -> (usize, u32) {
+    (
+        ((w & 0x00FF_FFFF).wrapping_mul(SHORT_HASH) >> (32 - WORD_BITS)) as usize,
+        (w >> 24) & 31,
+    )
 }
 
+/// Word and bit of a long window (eight folded bytes, as two halves).
 #[inline(always)]
-fn slot3(folded: u32) -> usize {
-    ((folded & 0x00FF_FFFF).wrapping_mul(0x85EB_CA77) >> (32 - BITMAP_BITS)) as usize
+fn long_slot(lo: u32, hi: u32) -> (usize, u32) {
+    let x = (lo.wrapping_mul(LONG_HASH_LO) ^ hi).wrapping_mul(LONG_HASH_HI);
+    (
+        (x >> (32 - WORD_BITS)) as usize,
+        (x >> (27 - WORD_BITS)) & 31,
+    )
 }
 
-/// Up to four bytes of `k` from `at`, case-folded, little-endian.
-fn folded_window(k: &[u8], at: usize) -> u32 {
-    let mut w = 0u32;
-    for (i, &b) in k.iter().skip(at).take(4).enumerate() {
-        w |= u32::from(b) << (8 * i);
+/// Up to eight bytes of `k` from `at`, case-folded, little-endian; bytes
+/// past the end read as folded zeros.
+fn folded_window(k: &[u8], at: usize) -> u64 {
+    let mut w = 0u64;
+    for (i, &b) in k.iter().skip(at).take(8).enumerate() {
+        w |= u64::from(b) << (8 * i);
     }
-    w | FOLD
+    w | FOLD64
 }
 
-/// The offset of the rarest four-byte window of `k` (first one on ties).
-fn anchor_offset(k: &[u8]) -> usize {
-    (0..=k.len() - 4)
+/// The eight folded bytes at `at`, or as many as there are.
+#[inline(always)]
+fn folded_at(data: &[u8], at: usize) -> u64 {
+    match data.get(at..at + LONG) {
+        Some(eight) => u64::from_le_bytes(eight.try_into().expect("8 bytes")) | FOLD64,
+        None => folded_window(data, at),
+    }
+}
+
+/// The offset of the rarest `width`-byte window of `k` (first on ties).
+fn rarest_window(k: &[u8], width: usize) -> usize {
+    (0..=k.len() - width)
         .max_by_key(|&o| {
-            let score: u32 = k[o..o + 4]
+            let score: u32 = k[o..o + width]
                 .iter()
                 .map(|&b| u32::from(RARITY[usize::from(b | 0x20)]))
                 .sum();
             (score, std::cmp::Reverse(o))
         })
-        .expect("keywords of four bytes or more have a window")
+        .expect("the keyword is at least `width` bytes")
+}
+
+fn detect_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Buckets three-byte keywords (lowercase) so that keywords sharing bytes
+/// share a bucket (`0q~` … `9q~`, `$1$` … `$y$`), keeping each bucket's
+/// byte sets, and so its false passes, small. The text is not folded for
+/// this test: a letter sets both its cases.
+fn tri_tables(tris: &[[u8; 3]]) -> [[u8; 128]; 3] {
+    let mut sets = [[[false; 128]; 3]; 8];
+    let mut tables = [[0u8; 128]; 3];
+    for t in tris {
+        let b = t.map(|c| usize::from(c & 0x7F));
+        // The bucket whose sets grow least, then the emptiest.
+        let bucket = (0..8)
+            .min_by_key(|&g| {
+                let grow = (0..3).filter(|&j| !sets[g][j][b[j]]).count();
+                let used = sets[g].iter().flatten().filter(|&&x| x).count();
+                (grow, used)
+            })
+            .expect("eight buckets");
+        for (j, &c) in t.iter().enumerate() {
+            sets[bucket][j][b[j]] = true;
+            tables[j][usize::from(c & 0x7F)] |= 1 << bucket;
+            tables[j][usize::from(c.to_ascii_uppercase() & 0x7F)] |= 1 << bucket;
+        }
+    }
+    tables
+}
+
+impl Table {
+    /// Groups `prints` by their bitmap word.
+    fn new(prints: &[(usize, Fingerprint)]) -> Table {
+        let mut starts = vec![0u32; WORDS + 1];
+        for (w, _) in prints {
+            starts[w + 1] += 1;
+        }
+        for w in 0..WORDS {
+            starts[w + 1] += starts[w];
+        }
+        let mut fill = starts.clone();
+        let mut of = vec![Fingerprint::default(); prints.len()];
+        for (w, p) in prints {
+            of[fill[*w] as usize] = *p;
+            fill[*w] += 1;
+        }
+        Table {
+            starts: starts.into_boxed_slice(),
+            of: of.into_boxed_slice(),
+        }
+    }
+
+    fn word(&self, w: usize) -> &[Fingerprint] {
+        &self.of[self.starts[w] as usize..self.starts[w + 1] as usize]
+    }
 }
 
 impl Prefilter {
@@ -133,134 +243,254 @@ impl Prefilter {
                 }
             }
         }
+        let mut bitmap = Box::new([0u32; WORDS]);
+        let (mut short, mut long, mut tris) = (Vec::new(), Vec::new(), Vec::new());
         // Validation guarantees keywords of 3+ bytes.
-        let anchors: Vec<Anchor> = keywords
-            .iter()
-            .map(|k| {
-                if k.len() >= 4 {
-                    let offset = anchor_offset(k);
-                    Anchor {
-                        offset,
-                        folded: folded_window(k, offset),
-                        mask: u32::MAX,
-                    }
-                } else {
-                    Anchor {
-                        offset: 0,
-                        folded: folded_window(k, 0) & 0x00FF_FFFF,
-                        mask: 0x00FF_FFFF,
-                    }
-                }
-            })
-            .collect();
-        let slot_of = |a: &Anchor| {
-            if a.mask == u32::MAX {
-                slot4(a.folded)
+        for (pi, k) in keywords.iter().enumerate() {
+            let pattern = u32::try_from(pi).expect("fewer than 2^32 keywords");
+            let at = |offset: usize, mask: u64| Fingerprint {
+                folded: folded_window(k, offset) & mask,
+                mask,
+                pattern,
+                offset: u32::try_from(offset).expect("keywords are short"),
+            };
+            if k.len() >= LONG {
+                let p = at(rarest_window(k, LONG), u64::MAX);
+                let (w, b) = long_slot(p.folded as u32, (p.folded >> 32) as u32);
+                bitmap[w] |= 1 << b;
+                long.push((w, p));
+            } else if k.len() >= 4 {
+                let p = at(rarest_window(k, 4), 0xFFFF_FFFF);
+                let (w, b) = short_slot(p.folded as u32);
+                bitmap[w] |= 1 << b;
+                short.push((w, p));
             } else {
-                slot3(a.folded)
+                let p = at(0, 0x00FF_FFFF);
+                short.push((short_slot(p.folded as u32).0, p));
+                tris.push([k[0], k[1], k[2]]);
             }
-        };
-        let mut bitmap = Box::new([0u64; SLOTS / 64]);
-        let mut counts = vec![0u32; SLOTS + 1];
-        for a in &anchors {
-            let s = slot_of(a);
-            counts[s + 1] += 1;
-            if a.mask == u32::MAX {
-                bitmap[s / 64] |= 1 << (s % 64);
-            } else {
-                // The scan tests one four-byte slot per position: a
-                // three-byte keyword marks every fourth byte it may meet.
-                for b in 0..=255u8 {
-                    let t = slot4(a.folded | u32::from(b | 0x20) << 24);
-                    bitmap[t / 64] |= 1 << (t % 64);
-                }
-            }
-        }
-        for s in 0..SLOTS {
-            counts[s + 1] += counts[s];
-        }
-        let mut fill = counts.clone();
-        let mut ids = vec![0u32; keywords.len()];
-        for (pi, a) in anchors.iter().enumerate() {
-            let s = slot_of(a);
-            ids[fill[s] as usize] = u32::try_from(pi).expect("fewer than 2^32 keywords");
-            fill[s] += 1;
         }
         Prefilter {
             keywords,
-            anchors,
             bitmap,
-            starts: counts.into_boxed_slice(),
-            ids: ids.into_boxed_slice(),
+            short: Table::new(&short),
+            long: Table::new(&long),
+            tri: tri_tables(&tris),
             rules_of,
+            avx512: detect_avx512(),
         }
     }
 
+    /// Whether a three-byte keyword may start at `at` (`at + 3 <= len`).
     #[inline(always)]
-    fn bit(&self, s: usize) -> bool {
-        self.bitmap[s / 64] & (1 << (s % 64)) != 0
+    fn tri_marked(&self, data: &[u8], at: usize) -> bool {
+        let t = |j: usize| self.tri[j][usize::from(data[at + j] & 0x7F)];
+        t(0) & t(1) & t(2) != 0
+    }
+
+    #[inline(always)]
+    fn marked(&self, (w, b): (usize, u32)) -> bool {
+        self.bitmap[w] & (1 << b) != 0
     }
 
     /// Calls `f` for every keyword occurrence, overlapping ones included.
     /// Hits come roughly in position order, not strictly (a keyword is
-    /// found at its anchor, which may lie inside it).
+    /// found at its fingerprint, which may lie inside it).
     pub fn for_each_hit(&self, data: &[u8], mut f: impl FnMut(Hit)) {
-        let n = data.len();
-        let mut i = 0;
-        // Eight positions per step; no loop-carried state, so the tests of
-        // one step run in parallel.
-        while i + 12 <= n {
-            // Positions i..i+4 from bytes i..i+8, positions i+4..i+8 from
-            // bytes i+4..i+12: plain 64-bit shifts, no 128-bit arithmetic.
-            let lo = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes")) | FOLD64;
-            let mid = u64::from_le_bytes(data[i + 4..i + 12].try_into().expect("8 bytes")) | FOLD64;
-            for j in 0..4 {
-                if self.bit(slot4((lo >> (8 * j)) as u32)) {
-                    self.confirm(data, i + j, &mut f);
-                }
-            }
-            for j in 0..4 {
-                if self.bit(slot4((mid >> (8 * j)) as u32)) {
-                    self.confirm(data, i + 4 + j, &mut f);
-                }
-            }
-            i += 8;
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512 {
+            // SAFETY: `avx512` is set only when the CPU has every feature
+            // `scan_avx512` is compiled for.
+            let done = unsafe { self.scan_avx512(data, &mut f) };
+            self.scan_scalar(data, done, &mut f);
+            return;
         }
+        self.scan_scalar(data, 0, &mut f);
+    }
+
+    /// Tests every position from `from` on.
+    fn scan_scalar(&self, data: &[u8], from: usize, f: &mut impl FnMut(Hit)) {
+        let n = data.len();
+        let mut i = from;
+        while i + LONG <= n {
+            let w = u64::from_le_bytes(data[i..i + LONG].try_into().expect("8 bytes")) | FOLD64;
+            if self.marked(short_slot(w as u32)) || self.tri_marked(data, i) {
+                self.confirm_short(data, i, f);
+            }
+            if self.marked(long_slot(w as u32, (w >> 32) as u32)) {
+                self.confirm_long(data, i, f);
+            }
+            i += 1;
+        }
+        // No long fingerprint fits in the last few positions; the very last
+        // three hold only three-byte keywords, which any byte may end.
         while i + 3 <= n {
-            self.confirm(data, i, &mut f);
+            self.confirm_short(data, i, f);
             i += 1;
         }
     }
 
-    /// Reports every keyword whose anchor sits at `at`.
-    #[inline(never)]
-    fn confirm(&self, data: &[u8], at: usize, f: &mut impl FnMut(Hit)) {
-        let w = folded_window(data, at);
-        let mut report = |s: usize| {
-            let bucket = &self.ids[self.starts[s] as usize..self.starts[s + 1] as usize];
-            for &pi in bucket {
-                let a = self.anchors[pi as usize];
-                if w & a.mask != a.folded || at < a.offset {
-                    continue;
-                }
-                let k = &self.keywords[pi as usize];
-                let start = at - a.offset;
-                if data
-                    .get(start..start + k.len())
-                    .is_some_and(|text| text.eq_ignore_ascii_case(k))
-                {
-                    f(Hit {
-                        pattern: pi,
-                        start,
-                        end: start + k.len(),
-                    });
-                }
+    /// Tests positions sixteen at a time, sixty-four per step, while the
+    /// loads fit, and returns the first position left for the scalar loop.
+    /// The tests of a step are independent and their results are merged
+    /// before any candidate is confirmed, so the gathers overlap instead of
+    /// waiting behind each confirmation's branches.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
+        use std::arch::x86_64::*;
+        let n = data.len();
+        // Lane k of `windows[s]` holds the four loaded bytes from s + k:
+        // the low halves of group g's windows at s = 16g, their high
+        // halves at s = 16g + 4.
+        let windows: [__m512i; 6] = std::array::from_fn(|i| {
+            let s = 16 * (i / 2) + 4 * (i % 2);
+            let mut idx = [0u8; 64];
+            for (l, b) in idx.iter_mut().enumerate() {
+                // Byte lane l = 4k + j of the 16 dword lanes.
+                *b = u8::try_from(s + l / 4 + l % 4).expect("index below 64");
             }
+            // SAFETY: reads 64 bytes from a 64-byte array.
+            unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
+        });
+        let fold = _mm512_set1_epi32(FOLD as i32);
+        let low3 = _mm512_set1_epi32(0x00FF_FFFF);
+        let five = _mm512_set1_epi32(31);
+        let one = _mm512_set1_epi32(1);
+        let (short_hash, long_lo, long_hi) = (
+            _mm512_set1_epi32(SHORT_HASH as i32),
+            _mm512_set1_epi32(LONG_HASH_LO as i32),
+            _mm512_set1_epi32(LONG_HASH_HI as i32),
+        );
+        let bitmap = self.bitmap.as_ptr().cast::<i32>();
+        // The three-byte tables, 128 bytes each as two 64-byte halves.
+        let tri: [(__m512i, __m512i); 3] = std::array::from_fn(|j| {
+            let t = self.tri[j].as_ptr();
+            // SAFETY: reads the two halves of a 128-byte table.
+            unsafe {
+                (
+                    _mm512_loadu_si512(t.cast()),
+                    _mm512_loadu_si512(t.add(64).cast()),
+                )
+            }
+        });
+        let test = |word: __m512i, bit: __m512i| -> u64 {
+            // SAFETY: `word` < WORDS, the length of the bitmap.
+            let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
+            u64::from(_mm512_test_epi32_mask(got, _mm512_sllv_epi32(one, bit)))
         };
-        if data.len() - at >= 4 {
-            report(slot4(w));
+        // Group g's sixteen positions of `bytes`: (short, long) candidates.
+        let group = |bytes: __m512i, g: usize| -> (u64, u64) {
+            let lo = _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g], bytes), fold);
+            let hi = _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g + 1], bytes), fold);
+            let short = test(
+                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(_mm512_mullo_epi32(
+                    _mm512_and_si512(lo, low3),
+                    short_hash,
+                )),
+                _mm512_and_si512(_mm512_srli_epi32::<24>(lo), five),
+            );
+            let x = _mm512_mullo_epi32(
+                _mm512_xor_si512(_mm512_mullo_epi32(lo, long_lo), hi),
+                long_hi,
+            );
+            let long = test(
+                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(x),
+                _mm512_and_si512(_mm512_srli_epi32::<{ 27 - WORD_BITS }>(x), five),
+            );
+            (short, long)
+        };
+        let mut i = 0;
+        while i + 80 <= n {
+            // SAFETY: i + 80 <= n, so the 64 bytes at i and at i + 16 are
+            // in `data`.
+            let (head, tail) = unsafe {
+                (
+                    _mm512_loadu_si512(data.as_ptr().add(i).cast()),
+                    _mm512_loadu_si512(data.as_ptr().add(i + 16).cast()),
+                )
+            };
+            let (s0, l0) = group(head, 0);
+            let (s1, l1) = group(head, 1);
+            let (s2, l2) = group(head, 2);
+            let (s3, l3) = group(tail, 2);
+            // SAFETY: as above, the 64 bytes at i + 1 and i + 2 are in `data`.
+            let (one_on, two_on) = unsafe {
+                (
+                    _mm512_loadu_si512(data.as_ptr().add(i + 1).cast()),
+                    _mm512_loadu_si512(data.as_ptr().add(i + 2).cast()),
+                )
+            };
+            let tris = _mm512_and_si512(
+                _mm512_and_si512(
+                    _mm512_permutex2var_epi8(tri[0].0, head, tri[0].1),
+                    _mm512_permutex2var_epi8(tri[1].0, one_on, tri[1].1),
+                ),
+                _mm512_permutex2var_epi8(tri[2].0, two_on, tri[2].1),
+            );
+            let short = s0 | s1 << 16 | s2 << 32 | s3 << 48 | _mm512_test_epi8_mask(tris, tris);
+            let long = l0 | l1 << 16 | l2 << 32 | l3 << 48;
+            let mut set = short | long;
+            while set != 0 {
+                let k = set.trailing_zeros();
+                if short & (1 << k) != 0 {
+                    self.confirm_short(data, i + k as usize, f);
+                }
+                if long & (1 << k) != 0 {
+                    self.confirm_long(data, i + k as usize, f);
+                }
+                set &= set - 1;
+            }
+            i += 64;
         }
-        report(slot3(w));
+        i
+    }
+
+    /// Reports every keyword with a short (or three-byte) fingerprint at `at`.
+    #[inline(never)]
+    fn confirm_short(&self, data: &[u8], at: usize, f: &mut impl FnMut(Hit)) {
+        let w = folded_at(data, at);
+        self.confirm(self.short.word(short_slot(w as u32).0), w, data, at, f);
+    }
+
+    /// Reports every keyword with a long fingerprint at `at`.
+    #[inline(never)]
+    fn confirm_long(&self, data: &[u8], at: usize, f: &mut impl FnMut(Hit)) {
+        let w = folded_at(data, at);
+        let word = long_slot(w as u32, (w >> 32) as u32).0;
+        self.confirm(self.long.word(word), w, data, at, f);
+    }
+
+    /// Reports each of `prints` that matches the folded window `w` at `at`
+    /// and whose whole keyword is there.
+    #[inline(always)]
+    fn confirm(
+        &self,
+        prints: &[Fingerprint],
+        w: u64,
+        data: &[u8],
+        at: usize,
+        f: &mut impl FnMut(Hit),
+    ) {
+        for p in prints {
+            if w & p.mask != p.folded {
+                continue;
+            }
+            let Some(start) = at.checked_sub(p.offset as usize) else {
+                continue;
+            };
+            let k = &self.keywords[p.pattern as usize];
+            if data
+                .get(start..start + k.len())
+                .is_some_and(|text| text.eq_ignore_ascii_case(k))
+            {
+                f(Hit {
+                    pattern: p.pattern,
+                    start,
+                    end: start + k.len(),
+                });
+            }
+        }
     }
 
     pub fn rules_for(&self, pattern: u32) -> &[u32] {
@@ -318,10 +548,60 @@ mod tests {
         }
     }
 
+    /// Every builtin keyword planted at every alignment in noise made of
+    /// keyword bytes: the AVX-512 and the scalar scan report the same hits,
+    /// and the same as a naive search.
+    #[test]
+    fn simd_and_scalar_scans_agree_on_every_builtin_keyword() {
+        let rules = crate::engine::ruleset::builtin_rules().expect("builtin rules load");
+        let mut p = Prefilter::new(&rules);
+        let mut text = Vec::new();
+        let mut x: u64 = 99;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for (i, k) in p.keywords.clone().iter().enumerate() {
+            for _ in 0..(i % 7) {
+                let noise = b" _-.:/$~q0aezKEYtoken\n";
+                text.push(noise[(next() % noise.len() as u64) as usize]);
+            }
+            // Alternate cases so folding is exercised.
+            text.extend(k.iter().map(|&b| {
+                if next() % 2 == 0 {
+                    b.to_ascii_uppercase()
+                } else {
+                    b
+                }
+            }));
+        }
+        let simd = p.avx512;
+        let mut with_simd = hits(&p, &text);
+        p.avx512 = false;
+        let mut scalar = hits(&p, &text);
+        with_simd.sort_unstable();
+        scalar.sort_unstable();
+        assert_eq!(with_simd, scalar, "AVX-512 in use: {simd}");
+        let mut naive = Vec::new();
+        for at in 0..text.len() {
+            for k in &p.keywords {
+                if text.len() - at >= k.len() && text[at..at + k.len()].eq_ignore_ascii_case(k) {
+                    naive.push((at, at + k.len()));
+                }
+            }
+        }
+        naive.sort_unstable();
+        naive.dedup();
+        scalar.dedup();
+        assert_eq!(scalar, naive);
+    }
+
     #[test]
     fn anchors_are_the_rarest_window() {
-        assert_eq!(anchor_offset(b"facebook"), 4); // "book"... rarer than "face"
-        assert_eq!(anchor_offset(b"ghp_"), 0);
+        assert_eq!(rarest_window(b"facebook", 4), 4); // "book"... rarer than "face"
+        assert_eq!(rarest_window(b"ghp_", 4), 0);
     }
 
     #[test]
