@@ -199,6 +199,7 @@ fn commit_info(id: &gix::oid, commit: &gix::objs::CommitRef<'_>) -> CommitInfo {
         email,
         date,
         summary: commit.message().summary().to_str_lossy().into_owned(),
+        unreachable: false,
     }
 }
 
