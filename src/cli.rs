@@ -69,9 +69,9 @@ pub enum ScanCommand {
     )]
     Fs(FsArgs),
     /// Scan a git repository: every blob in every ref's history (once each), commit messages,
-    /// the staged index, or what a commit range adds.
+    /// with --all-objects also unreachable objects, the staged index, or what a commit range adds.
     #[command(
-        after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0"
+        after_help = "Examples:\n  leakhound scan git\n  leakhound scan git path/to/repo.git --format json\n  leakhound scan git --staged            # pre-commit hook\n  leakhound scan git --range origin/main..HEAD\n  leakhound scan git --since v1.4.0\n  leakhound scan git --all-objects       # also amended-away commits, dropped stashes, dangling blobs"
     )]
     Git(GitArgs),
     /// Scan CI logs: files, directories, GitHub Actions log archives (zip), `-` for stdin.
@@ -228,6 +228,11 @@ pub struct GitArgs {
     /// Scan only what commits reachable from B but not from A add.
     #[arg(long, value_name = "A..B")]
     pub range: Option<String>,
+    /// Also scan what no ref reaches but the object database still holds:
+    /// unreachable commits (amended away, dropped stashes, deleted branches)
+    /// and blobs no commit references (added then reset, `git hash-object -w`).
+    #[arg(long, conflicts_with_all = ["staged", "since", "range"])]
+    pub all_objects: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

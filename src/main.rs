@@ -147,6 +147,8 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         }
     } else if let Some(range) = &args.range {
         GitMode::parse_range(range)?
+    } else if args.all_objects {
+        GitMode::AllObjects
     } else {
         GitMode::History
     };
@@ -166,6 +168,16 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         summary = Some(source::git::scan(&opts, sink)?);
         Ok::<_, source::git::GitError>(())
     })?;
+    if let Some(s) = summary.as_ref().filter(|_| args.all_objects) {
+        cmd::note(
+            &args.common,
+            format_args!(
+                "--all-objects: also scanned {} no ref reaches and {} no commit references",
+                count(s.unreachable_commits, "commit", "commits"),
+                count(s.unreferenced_blobs, "blob", "blobs"),
+            ),
+        );
+    }
     if summary.is_some_and(|s| s.shallow) {
         cmd::note(
             &args.common,
@@ -179,6 +191,11 @@ fn scan_git(args: cli::GitArgs) -> anyhow::Result<ExitCode> {
         report::blocked::write(&report, &mut std::io::stderr().lock())?;
     }
     Ok(code)
+}
+
+/// `1 commit`, `2 commits`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn scan_ci_log(args: cli::CiLogArgs) -> anyhow::Result<ExitCode> {

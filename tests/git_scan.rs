@@ -494,3 +494,354 @@ fn jsonl_streams_git_findings_without_pasted_secrets() {
     assert_eq!(lines.last().expect("summary")["type"], "summary");
     assert_no_raw(&r, &[&in_file, &only_in_message]);
 }
+
+/// Findings of one secret, as their JSON locations.
+fn locations_json<'a>(v: &'a Value, secret: &str) -> Vec<&'a Value> {
+    let fp = fingerprint(secret);
+    findings(v)
+        .iter()
+        .filter(|f| f["fingerprint"] == fp.as_str())
+        .map(|f| &f["location"])
+        .collect()
+}
+
+/// Writes `text` as a blob no commit references (`git hash-object -w`),
+/// leaving no file behind; returns its id.
+fn dangling_blob(repo: &Repo, text: &str) -> String {
+    repo.write("scratch.tmp", text);
+    let id = repo.git(&["hash-object", "-w", "scratch.tmp"]);
+    std::fs::remove_file(repo.path().join("scratch.tmp")).expect("rm");
+    id
+}
+
+/// Commits `deploy.env` holding `secret` with `message`, then amends the
+/// file away; returns the old commit's id. Reflogs are expired so nothing
+/// reaches it any more.
+fn amended_away(repo: &mut Repo, secret: &str, message: &str) -> String {
+    repo.write("deploy.env", &format!("HOST=prod\nGITHUB_TOKEN={secret}\n"));
+    repo.write("notes.txt", "draft\n");
+    let old = repo.commit(message);
+    std::fs::remove_file(repo.path().join("deploy.env")).expect("rm");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--amend", "-m", "add notes"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    old
+}
+
+/// Stashes a change to `settings.ini` holding `secret`, then drops the
+/// stash; returns the stash commit's id.
+fn dropped_stash(repo: &Repo, secret: &str) -> String {
+    repo.write("settings.ini", &format!("[auth]\ntoken = {secret}\n"));
+    repo.git(&["stash", "-q"]);
+    let stash = repo.git(&["rev-parse", "refs/stash"]);
+    repo.git(&["stash", "drop", "-q"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    stash
+}
+
+#[test]
+fn all_objects_finds_a_dangling_blob_once() {
+    let mut repo = Repo::new();
+    let secret = token("dangling-blob");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let blob = dangling_blob(&repo, &format!("export GH={secret}\n"));
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(locations_of(&v, &secret).is_empty(), "{v:#}");
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found = locations_json(&v, &secret);
+    assert_eq!(found.len(), 1, "{v:#}");
+    let loc = found[0];
+    assert_eq!(loc["source"], "git");
+    assert_eq!(loc["path"], "");
+    assert_eq!(loc["blob"], blob.as_str());
+    assert_eq!(loc["unreachable"], true);
+    assert!(loc.get("commit").is_none(), "{loc:#}");
+    assert_eq!(
+        (loc["line"].as_u64(), loc["column"].as_u64()),
+        (Some(1), Some(11))
+    );
+    assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
+    assert_no_raw(&r, &[&secret]);
+
+    let human = run(&["scan", "git", repo.root(), "--all-objects"]);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("unreachable blob {} 1:11", &blob[..12])),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains(&blob), "{}", human.stdout);
+    assert_no_raw(&human, &[&secret]);
+
+    // A ticket says where in plain words.
+    let tickets = tempfile::tempdir().expect("tempdir");
+    let dir = tickets.path().to_str().expect("utf-8");
+    let t = run(&[
+        "scan",
+        "git",
+        repo.root(),
+        "--all-objects",
+        "--tickets",
+        dir,
+    ]);
+    assert_eq!(t.code, 1, "{}", t.stderr);
+    let md: String = std::fs::read_dir(tickets.path())
+        .expect("tickets")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .collect();
+    let copy = md
+        .lines()
+        .find(|l| l.contains("in unreachable blob"))
+        .unwrap_or_else(|| panic!("no unreachable copy: {md}"));
+    assert!(
+        copy.starts_with(&format!("- in unreachable blob {} of /", &blob[..7]))
+            && copy.ends_with(" (no commit references it), line 1"),
+        "{copy}"
+    );
+}
+
+#[test]
+fn all_objects_finds_a_commit_amended_away_with_its_message() {
+    let mut repo = Repo::new();
+    let secret = token("amended-away");
+    let in_message = token("amended-message");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let old = amended_away(
+        &mut repo,
+        &secret,
+        &format!("add deploy config\n\nci token {in_message}"),
+    );
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(findings(&v).is_empty(), "{v:#}");
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("deploy.env", &old, 2, 14)]
+    );
+    let loc = locations_json(&v, &secret)[0];
+    assert_eq!(loc["summary"], "add deploy config");
+    assert_eq!(loc["unreachable"], true);
+    assert_eq!(loc["occurrences"], 1);
+    assert_eq!(
+        locations_of(&v, &in_message),
+        vec![(
+            "git-commit-message".into(),
+            String::new(),
+            old.clone(),
+            3,
+            10
+        )]
+    );
+    assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
+    assert_no_raw(&r, &[&secret, &in_message]);
+
+    let human = run(&["scan", "git", repo.root(), "--all-objects"]);
+    assert!(
+        human.stdout.contains(&format!("{}:deploy.env", &old[..12])),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains(&format!("commit {old} (unreachable)")),
+        "{}",
+        human.stdout
+    );
+    assert_no_raw(&human, &[&secret, &in_message]);
+}
+
+#[test]
+fn all_objects_finds_a_dropped_stash() {
+    let mut repo = Repo::new();
+    let secret = token("dropped-stash");
+    repo.write("settings.ini", "[auth]\n");
+    repo.commit("initial");
+    let stash = dropped_stash(&repo, &secret);
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(findings(&v).is_empty(), "{v:#}");
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("settings.ini", &stash, 2, 9)]
+    );
+    assert_eq!(locations_json(&v, &secret)[0]["unreachable"], true);
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn all_objects_reports_a_blob_both_reachable_and_unreachable_once() {
+    let mut repo = Repo::new();
+    let secret = token("reachable-and-not");
+    let content = format!("GITHUB_TOKEN={secret}\n");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    // The same blob at the same path in a commit amended away (at the same
+    // time: the reachable one is the first introducer on a tie) and in the
+    // commit that replaced it, and written once more on its own.
+    repo.write("app.env", &content);
+    repo.write("notes.txt", "draft\n");
+    let old = repo.commit("add app config (draft)");
+    repo.write("notes.txt", "final\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--amend", "-m", "add app config"]);
+    let kept = repo.git(&["rev-parse", "HEAD"]);
+    assert_ne!(old, kept);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    dangling_blob(&repo, &content);
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("app.env", &kept, 1, 14)]
+    );
+    let loc = locations_json(&v, &secret)[0];
+    assert!(loc.get("unreachable").is_none(), "{loc:#}");
+    // Added by the reachable commit and by the amended one.
+    assert_eq!(loc["occurrences"], 2);
+    assert_eq!(findings(&v).len(), 1, "{v:#}");
+    // Read once each: README.md, app.env, both notes.txt, and the three
+    // commit messages; the dangling copy of app.env is no blob of its own.
+    assert_eq!(v["stats"]["blobs"], 7, "{v:#}");
+    assert_no_raw(&r, &[&secret]);
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        locations_of(&v, &secret),
+        vec![git_loc("app.env", &kept, 1, 14)]
+    );
+}
+
+#[test]
+fn all_objects_lists_packed_unreachable_objects() {
+    let mut repo = Repo::new();
+    let (in_blob, in_amended, in_stash) = (
+        token("packed-dangling"),
+        token("packed-amended"),
+        token("packed-stash"),
+    );
+    repo.write("settings.ini", "[auth]\n");
+    repo.commit("initial");
+    let blob = dangling_blob(&repo, &format!("{in_blob}\n"));
+    let old = amended_away(&mut repo, &in_amended, "add deploy config");
+    let stash = dropped_stash(&repo, &in_stash);
+    // Packed, unreachable objects kept (in a cruft pack on recent git), and
+    // no loose object left.
+    repo.git(&["-c", "gc.pruneExpire=never", "gc", "-q"]);
+    let counts = repo.git(&["count-objects", "-v"]);
+    assert!(counts.lines().any(|l| l == "count: 0"), "{counts}");
+
+    let (r, v) = repo.scan(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(findings(&v).is_empty(), "{v:#}");
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let dangling = locations_json(&v, &in_blob);
+    assert_eq!(dangling.len(), 1, "{v:#}");
+    assert_eq!(dangling[0]["blob"], blob.as_str());
+    assert_eq!(
+        locations_of(&v, &in_amended),
+        vec![git_loc("deploy.env", &old, 2, 14)]
+    );
+    assert_eq!(
+        locations_of(&v, &in_stash),
+        vec![git_loc("settings.ini", &stash, 2, 9)]
+    );
+    assert_eq!(findings(&v).len(), 3, "{v:#}");
+    assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
+    assert_no_raw(&r, &[&in_blob, &in_amended, &in_stash]);
+}
+
+#[test]
+fn all_objects_scans_an_unreachable_trees_blob_and_passes_over_an_unreachable_tag() {
+    let mut repo = Repo::new();
+    let secret = token("unreachable-tree");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    // A tree no commit references (`git write-tree`), then unstaged.
+    repo.write("ci/token.env", &format!("T={secret}\n"));
+    let blob = repo.git(&["hash-object", "ci/token.env"]);
+    repo.git(&["add", "ci/token.env"]);
+    repo.git(&["write-tree"]);
+    repo.git(&["reset", "-q"]);
+    std::fs::remove_file(repo.path().join("ci/token.env")).expect("rm");
+    // An annotated tag deleted again: its object stays behind.
+    repo.git(&["tag", "-a", "v0.1", "-m", "first release"]);
+    repo.git(&["tag", "-d", "v0.1"]);
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found = locations_json(&v, &secret);
+    assert_eq!(found.len(), 1, "{v:#}");
+    assert_eq!(found[0]["blob"], blob.as_str());
+    assert_eq!(found[0]["unreachable"], true);
+    assert_eq!(found[0]["path"], "");
+    assert_eq!(v["stats"]["errors"], 0, "{}", r.stderr);
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn all_objects_warns_about_a_corrupt_unreachable_object_and_scans_the_rest() {
+    let mut repo = Repo::new();
+    let secret = token("corrupt-neighbour");
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    let kept = dangling_blob(&repo, &format!("{secret}\n"));
+    let broken = dangling_blob(&repo, "soon garbage\n");
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&broken[..2])
+        .join(&broken[2..]);
+    // Loose objects are read-only: replace the file rather than write it.
+    std::fs::remove_file(&object).expect("remove loose object");
+    std::fs::write(&object, b"not zlib at all").expect("write garbage");
+
+    let (r, v) = repo.scan(&["--all-objects"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&broken), "{}", r.stderr);
+    assert!(v["stats"]["errors"].as_u64() >= Some(1), "{v:#}");
+    let found = locations_json(&v, &secret);
+    assert_eq!(found.len(), 1, "{v:#}");
+    assert_eq!(found[0]["blob"], kept.as_str());
+    assert_no_raw(&r, &[&secret]);
+}
+
+#[test]
+fn all_objects_refuses_the_narrower_modes() {
+    let mut repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    let head = repo.commit("initial");
+    for extra in [
+        vec!["--staged"],
+        vec!["--since", head.as_str()],
+        vec!["--range", "HEAD..HEAD"],
+    ] {
+        let mut args = vec!["scan", "git", repo.root(), "--all-objects"];
+        args.extend(extra);
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    }
+}

@@ -158,6 +158,42 @@ fn scan_git_history_range_and_staged_never_leak() {
 }
 
 #[test]
+fn scan_git_all_objects_never_leaks() {
+    let mut repo = leaky_repo();
+    // A blob no commit references, and a commit amended away with a secret
+    // in its message and one in a file.
+    repo.write(
+        "dangling.env",
+        &format!("TOKEN={}\n", token("never-leak-dangling")),
+    );
+    repo.git(&["hash-object", "-w", "dangling.env"]);
+    std::fs::remove_file(repo.path().join("dangling.env")).expect("rm");
+    repo.write(
+        "amended.env",
+        &format!("TOKEN={}\n", token("never-leak-amended")),
+    );
+    repo.commit(&format!(
+        "add amended.env; token {}",
+        token("never-leak-amended-message")
+    ));
+    std::fs::remove_file(repo.path().join("amended.env")).expect("rm");
+    repo.write("README.md", "no secrets here\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--amend", "-m", "add README"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    let all = ["scan", "git", repo.root(), "--all-objects"];
+    let secrets = planted(&all);
+    for seed in [
+        "never-leak-dangling",
+        "never-leak-amended",
+        "never-leak-amended-message",
+    ] {
+        assert!(secrets.contains(&token(seed)), "{seed} not found");
+    }
+    assert_never_leaks("scan git --all-objects", &all, &secrets);
+}
+
+#[test]
 fn scan_ci_log_never_leaks() {
     let root = fixtures("ci-log");
     let args = ["scan", "ci-log", s(&root)];

@@ -45,6 +45,7 @@ fn git_origin(path: &str, summary: &str) -> Origin {
             email: "ada@example.com".into(),
             date: "2024-01-02T03:04:05+00:00".into(),
             summary: summary.to_string(),
+            unreachable: false,
         },
         occurrences: 1,
     }

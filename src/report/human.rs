@@ -165,9 +165,14 @@ fn exposure(
 
 /// Who introduced a git finding, and where else its blob appears.
 fn detail(origin: &Origin) -> Option<String> {
+    if let Origin::GitUnreachableBlob(b) = origin {
+        // The full id, to look at it (`git cat-file -p ID`).
+        return Some(format!("blob {} (no commit references it)", b.blob));
+    }
     let c = origin.commit()?;
+    let reach = if c.unreachable { " (unreachable)" } else { "" };
     let mut line = format!(
-        "commit {} by {} <{}> on {}: {}",
+        "commit {}{reach} by {} <{}> on {}: {}",
         c.commit, c.author, c.email, c.date, c.summary
     );
     if let Origin::Git { occurrences, .. } = origin {

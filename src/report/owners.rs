@@ -177,9 +177,13 @@ impl Owners {
         Ok(owners)
     }
 
-    /// The path of a copy relative to the scanned root (None for commit messages).
+    /// The path of a copy relative to the scanned root (None for commit
+    /// messages and unreachable blobs, which no tree names).
     fn relative(&self, origin: &Origin) -> Option<PathBuf> {
-        if matches!(origin, Origin::GitCommitMessage { .. }) {
+        if matches!(
+            origin,
+            Origin::GitCommitMessage { .. } | Origin::GitUnreachableBlob(_)
+        ) {
             return None;
         }
         let p = Path::new(origin.path());

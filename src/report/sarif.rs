@@ -152,6 +152,7 @@ fn artifact_location(origin: &Origin, paths: &Paths) -> Option<Value> {
         Origin::K8sApi { .. } => return None, // no file
         Origin::K8s { .. } | Origin::HelmRelease { .. } => return None, // not a root
         Origin::GitCommitMessage { .. }
+        | Origin::GitUnreachableBlob(_)
         | Origin::ImageConfig(_)
         | Origin::Env {
             holder: EnvHolder::Process { .. },
@@ -296,7 +297,7 @@ fn result(f: &Finding, rule_index: usize, location: Value, fingerprint: String) 
         "source".into(),
         json!(match &f.location.origin {
             Origin::File { .. } => "fs",
-            Origin::Git { .. } => "git",
+            Origin::Git { .. } | Origin::GitUnreachableBlob(_) => "git",
             Origin::GitCommitMessage { .. } => "git-commit-message",
             Origin::GitStaged { .. } => "git-staged",
             Origin::CiLog { .. } => "ci-log",

@@ -100,7 +100,10 @@ pub fn write(report: &mut Report, opts: &TicketOptions) -> Result<TicketSummary,
                 }
             }
             if let (Some(repo), Some(obj)) = (&opts.repo, v.as_object_mut()) {
-                if loc.origin.commit().is_some() || obj.get("source") == Some(&json!("git-staged"))
+                let git_object = matches!(loc.origin, crate::source::Origin::GitUnreachableBlob(_));
+                if loc.origin.commit().is_some()
+                    || git_object
+                    || obj.get("source") == Some(&json!("git-staged"))
                 {
                     obj.insert("repo".into(), json!(repo));
                 }
@@ -247,7 +250,8 @@ fn copy_key(v: &Value) -> String {
         Some(other) => other.to_string(),
         None => String::new(),
     };
-    ["source", "repo", "path", "commit", "line", "column"]
+    // `blob` tells unreachable blobs apart: they have neither path nor commit.
+    ["source", "repo", "path", "commit", "blob", "line", "column"]
         .map(f)
         .join("\u{0}")
 }
@@ -352,11 +356,18 @@ pub fn describe_copy(c: &Value) -> String {
         "" => g("author").to_string(),
         e => e.to_string(),
     };
+    let unreachable = c.get("unreachable").and_then(Value::as_bool) == Some(true);
     match g("source") {
         "fs" => format!("in file {} line {line}", g("path")),
+        "git" if g("commit").is_empty() && unreachable => {
+            let blob = g("blob");
+            let short = blob.get(..7).unwrap_or(blob);
+            format!("in unreachable blob {short} of {repo} (no commit references it), line {line}")
+        }
         "git" => {
+            let reach = if unreachable { "unreachable " } else { "" };
             let mut s = format!(
-                "in git history of {repo} since commit {short} ({date}, by {by}), at path {} line {line}",
+                "in git history of {repo} since {reach}commit {short} ({date}, by {by}), at path {} line {line}",
                 g("path")
             );
             if let Some(n) = c
@@ -369,7 +380,10 @@ pub fn describe_copy(c: &Value) -> String {
             s
         }
         "git-commit-message" => {
-            format!("in the message of commit {short} in {repo} ({date}, by {by}), line {line}")
+            let reach = if unreachable { "unreachable " } else { "" };
+            format!(
+                "in the message of {reach}commit {short} in {repo} ({date}, by {by}), line {line}"
+            )
         }
         "git-staged" => format!(
             "staged in the index of {repo}, at path {} line {line}",

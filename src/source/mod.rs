@@ -34,6 +34,12 @@ pub enum Origin {
         /// How many (commit, path) pairs add or modify this same blob.
         occurrences: u64,
     },
+    /// A blob no commit references, found in the object database by `scan
+    /// git --all-objects` (`git add` then `git reset`, `git hash-object -w`).
+    /// Serialized as a `git` location with no commit: an empty `path`, the
+    /// `blob` id and `"unreachable": true`.
+    #[serde(rename = "git")]
+    GitUnreachableBlob(UnreachableBlob),
     /// A commit's message.
     #[serde(rename = "git-commit-message")]
     GitCommitMessage {
@@ -144,6 +150,33 @@ pub struct ImageConfigOrigin {
     pub field: String,
 }
 
+/// A blob that no commit references (see [`Origin::GitUnreachableBlob`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnreachableBlob {
+    /// Full hex object id.
+    pub blob: String,
+}
+
+impl UnreachableBlob {
+    /// The abbreviated id shown to people.
+    pub fn short_id(&self) -> &str {
+        self.blob.get(..12).unwrap_or(&self.blob)
+    }
+}
+
+impl Serialize for UnreachableBlob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        // Shaped like every other `git` location (which all have a `path`),
+        // saying outright why there is no path and no commit.
+        let mut st = s.serialize_struct("UnreachableBlob", 3)?;
+        st.serialize_field("path", "")?;
+        st.serialize_field("blob", &self.blob)?;
+        st.serialize_field("unreachable", &true)?;
+        st.end()
+    }
+}
+
 /// The commit a git finding points at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CommitInfo {
@@ -156,6 +189,10 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the message.
     pub summary: String,
+    /// No ref reaches the commit (amended away, a dropped stash, a deleted
+    /// branch): found only by `scan git --all-objects`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
 }
 
 impl CommitInfo {
@@ -186,6 +223,8 @@ impl Origin {
             | Origin::GitStaged { path }
             | Origin::K8sApi { path, .. } => path,
             Origin::GitCommitMessage { .. } => COMMIT_MESSAGE_PATH,
+            // No tree names it: each unreachable blob is its own "file".
+            Origin::GitUnreachableBlob(b) => &b.blob,
             Origin::CiLog { path, .. } => path,
             Origin::Env { holder, .. } => match holder {
                 EnvHolder::Dump { path } => path,
@@ -249,6 +288,7 @@ impl Origin {
             Origin::Git { commit, .. } | Origin::GitCommitMessage { commit } => Some(commit),
             Origin::File { .. }
             | Origin::GitStaged { .. }
+            | Origin::GitUnreachableBlob(_)
             | Origin::CiLog { .. }
             | Origin::Env { .. }
             | Origin::ImageLayer(_)
@@ -275,6 +315,8 @@ impl Origin {
                 commit.scrub(&fix);
             }
             Origin::GitCommitMessage { commit } => commit.scrub(&fix),
+            // An object id is no free text.
+            Origin::GitUnreachableBlob(_) => {}
             Origin::CiLog { path, step, .. } => {
                 fix(path);
                 if let Some(step) = step {
@@ -346,6 +388,7 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{COMMIT_MESSAGE_PATH}", commit.short_id())
             }
             Origin::GitStaged { path } => write!(f, "{path} (staged)"),
+            Origin::GitUnreachableBlob(b) => write!(f, "unreachable blob {}", b.short_id()),
             Origin::CiLog {
                 path, step: None, ..
             } => f.write_str(path),

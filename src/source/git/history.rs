@@ -1,13 +1,16 @@
 //! History (and range) scans in three passes:
 //!
 //! 1. collect the commits reachable from the tips (all refs, or a range),
-//!    reading each commit object once;
+//!    reading each commit object once; with `--all-objects`, every commit
+//!    in the object database that no ref reaches is a tip too (see
+//!    `unreachable`);
 //! 2. provenance: oldest first (parents before children), diff each
 //!    commit's tree against its first parent's and record, per blob, the
 //!    first commit that introduced it at each path; diffs run in parallel in
 //!    batches, the merge is sequential so "first" is well defined;
 //! 3. read every distinct blob once, in parallel, and scan it, together with
-//!    every commit message. Only the blobs in flight are in memory.
+//!    every commit message (and, with `--all-objects`, every blob no commit
+//!    references). Only the blobs in flight are in memory.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -20,16 +23,27 @@ use gix::objs::{CommitRef, CommitRefIter, Find as _, Kind, TreeRefIter};
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::{commit_info, local, reader, warn_object, GitError, GitSummary};
-use crate::source::{CommitInfo, Origin, Sink, Warning};
+use super::{commit_info, local, reader, unreachable, warn_object, GitError, GitSummary};
+use crate::source::{CommitInfo, Origin, Sink, UnreachableBlob, Warning};
 
-struct Commit {
-    id: ObjectId,
+/// Which commits a history scan walks.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Walk {
+    /// Everything reachable from any ref.
+    Refs,
+    /// `Refs`, plus every commit and blob in the database no ref reaches.
+    AllObjects,
+    /// Reachable from `to` but not from `from`.
+    Range { from: ObjectId, to: ObjectId },
+}
+
+pub(super) struct Commit {
+    pub(super) id: ObjectId,
     tree: ObjectId,
     parents: Vec<ObjectId>,
     /// Committer time, to order unrelated commits oldest first.
     time: i64,
-    info: CommitInfo,
+    pub(super) info: CommitInfo,
 }
 
 /// The first commit that introduced a blob at one path.
@@ -58,7 +72,7 @@ const BATCH: usize = 1024;
 
 pub(super) fn scan(
     sync: &gix::ThreadSafeRepository,
-    range: Option<(ObjectId, ObjectId)>,
+    walk: Walk,
     sink: &dyn Sink,
 ) -> Result<GitSummary, GitError> {
     let handle = reader(sync);
@@ -74,22 +88,32 @@ pub(super) fn scan(
             HashSet::default()
         }
     };
-    let (tips, hidden) = match range {
-        None => (ref_tips(repo, sink)?, HashSet::default()),
-        Some((from, to)) => (vec![(to, None)], ancestors(repo, from, &shallow, sink)),
+    let (tips, hidden) = match walk {
+        Walk::Refs | Walk::AllObjects => (ref_tips(repo, sink)?, HashSet::default()),
+        Walk::Range { from, to } => (vec![(to, None)], ancestors(repo, from, &shallow, sink)),
     };
-    let commits = collect(repo, tips, &hidden, &shallow, sink);
+    let mut commits = collect(repo, tips, &hidden, &shallow, sink);
+    let reachable = commits.len();
+    let mut blobs = match walk {
+        Walk::AllObjects => unreachable::extend(sync, repo, &mut commits, &shallow, sink),
+        Walk::Refs | Walk::Range { .. } => Vec::new(),
+    };
     let order = topo_order(&commits);
     let bases = first_parent_trees(repo, &commits);
     let shallow = repo.is_shallow();
+    let empty_blob = ObjectId::empty_blob(repo.object_hash());
     drop(handle);
     let mut prov = provenance(sync, &commits, &order, &bases, sink);
     drop((order, bases));
+    // What is left is referenced by no commit (nothing to find in zero bytes).
+    blobs.retain(|b| *b != empty_blob && !prov.index.contains_key(b));
     prov.finish();
-    scan_objects(sync, &commits, &prov, sink);
+    scan_objects(sync, &commits, &prov, &blobs, sink);
     Ok(GitSummary {
         shallow,
         commits: commits.len(),
+        unreachable_commits: commits.len() - reachable,
+        unreferenced_blobs: blobs.len(),
     })
 }
 
@@ -185,7 +209,7 @@ fn ancestors(
 }
 
 /// Walks from the tips, never into `hidden`, reading each commit once.
-fn collect(
+pub(super) fn collect(
     repo: &gix::Repository,
     tips: Vec<(ObjectId, Option<String>)>,
     hidden: &HashSet,
@@ -512,18 +536,23 @@ impl Provenance {
 enum Item {
     Blob(u32),
     Message(u32),
+    /// An index into the blobs no commit references.
+    Unreferenced(u32),
 }
 
-/// Reads and scans every distinct blob once, then every commit message.
+/// Reads and scans every distinct blob once, then every commit message,
+/// then every blob in `unreferenced`.
 fn scan_objects(
     repo: &gix::ThreadSafeRepository,
     commits: &[Commit],
     prov: &Provenance,
+    unreferenced: &[ObjectId],
     sink: &dyn Sink,
 ) {
     let items: Vec<Item> = (0..prov.ids.len() as u32)
         .map(Item::Blob)
         .chain((0..commits.len() as u32).map(Item::Message))
+        .chain((0..unreferenced.len() as u32).map(Item::Unreferenced))
         .collect();
     sink.plan(items.len() as u64);
     // One reader per pool thread (`for_each_init` would open a handle, with
@@ -536,54 +565,89 @@ fn scan_objects(
     items.par_iter().for_each(|item| {
         slots.with(
             || (reader(repo), sink.worker(), Vec::new()),
-            |(repo, worker, buf)| scan_item(repo, worker.as_mut(), buf, *item, commits, prov, sink),
+            |(repo, worker, buf)| {
+                let scan = Scan {
+                    repo,
+                    commits,
+                    prov,
+                    unreferenced,
+                    sink,
+                };
+                scan.item(worker.as_mut(), buf, *item)
+            },
         )
     });
 }
 
-fn scan_item(
-    repo: &gix::Repository,
-    worker: &mut dyn crate::source::Worker,
-    buf: &mut Vec<u8>,
-    item: Item,
-    commits: &[Commit],
-    prov: &Provenance,
-    sink: &dyn Sink,
-) {
-    match item {
-        Item::Blob(bi) => {
-            let id = prov.ids[bi as usize];
-            let Some(data) = read(repo, &id, "blob", buf, sink) else {
-                return;
-            };
-            if data.kind != Kind::Blob {
-                warn_object(sink, &id, "blob", format!("is a {}", data.kind));
-                return;
+/// What scanning one item needs to read it and name its origins.
+struct Scan<'a> {
+    repo: &'a gix::Repository,
+    commits: &'a [Commit],
+    prov: &'a Provenance,
+    unreferenced: &'a [ObjectId],
+    sink: &'a dyn Sink,
+}
+
+impl Scan<'_> {
+    fn item(&self, worker: &mut dyn crate::source::Worker, buf: &mut Vec<u8>, item: Item) {
+        let (repo, commits, prov, sink) = (self.repo, self.commits, self.prov, self.sink);
+        match item {
+            Item::Blob(bi) => {
+                let Some(data) = read_blob(repo, &prov.ids[bi as usize], buf, sink) else {
+                    return;
+                };
+                worker.blob_at_each(data, &mut || {
+                    let occurrences = prov.occurrences[bi as usize];
+                    prov.intros[bi as usize]
+                        .iter()
+                        .map(|intro| Origin::Git {
+                            path: prov.paths[intro.path as usize].clone(),
+                            commit: commits[intro.commit as usize].info.clone(),
+                            occurrences,
+                        })
+                        .collect()
+                });
             }
-            worker.blob_at_each(data.data, &mut || {
-                let occurrences = prov.occurrences[bi as usize];
-                prov.intros[bi as usize]
-                    .iter()
-                    .map(|intro| Origin::Git {
-                        path: prov.paths[intro.path as usize].clone(),
-                        commit: commits[intro.commit as usize].info.clone(),
-                        occurrences,
-                    })
-                    .collect()
-            });
-        }
-        Item::Message(ci) => {
-            let c = &commits[ci as usize];
-            let Some(data) = read(repo, &c.id, "commit", buf, sink) else {
-                return;
-            };
-            if let Ok(commit) = CommitRef::from_bytes(data.data, repo.object_hash()) {
-                worker.blob_at_each(commit.message, &mut || {
-                    vec![Origin::GitCommitMessage {
-                        commit: c.info.clone(),
-                    }]
+            Item::Message(ci) => {
+                let c = &commits[ci as usize];
+                let Some(data) = read(repo, &c.id, "commit", buf, sink) else {
+                    return;
+                };
+                if let Ok(commit) = CommitRef::from_bytes(data.data, repo.object_hash()) {
+                    worker.blob_at_each(commit.message, &mut || {
+                        vec![Origin::GitCommitMessage {
+                            commit: c.info.clone(),
+                        }]
+                    });
+                }
+            }
+            Item::Unreferenced(ui) => {
+                let id = &self.unreferenced[ui as usize];
+                let Some(data) = read_blob(repo, id, buf, sink) else {
+                    return;
+                };
+                worker.blob_at_each(data, &mut || {
+                    vec![Origin::GitUnreachableBlob(UnreachableBlob {
+                        blob: id.to_string(),
+                    })]
                 });
             }
         }
     }
+}
+
+/// Reads one blob, warning (naming it) when it is missing, unreadable or
+/// not a blob.
+fn read_blob<'a>(
+    repo: &gix::Repository,
+    id: &gix::oid,
+    buf: &'a mut Vec<u8>,
+    sink: &dyn Sink,
+) -> Option<&'a [u8]> {
+    let data = read(repo, id, "blob", buf, sink)?;
+    if data.kind != Kind::Blob {
+        warn_object(sink, id, "blob", format!("is a {}", data.kind));
+        return None;
+    }
+    Some(data.data)
 }

@@ -1,13 +1,15 @@
 //! The git source (gix, no `git` subprocess): every distinct blob reachable
 //! from any ref, scanned once and attributed to the commit that first
-//! introduced it at each path; commit messages; the staged index; or only
-//! what a commit range adds.
+//! introduced it at each path; commit messages; with `--all-objects` also
+//! what no ref reaches (unreachable commits, blobs no commit references);
+//! the staged index; or only what a commit range adds.
 //!
 //! Objects that cannot be read (missing, corrupt) and refs that cannot be
 //! resolved are warnings naming the object or ref; the rest is still scanned.
 
 mod history;
 mod staged;
+mod unreachable;
 
 use std::path::PathBuf;
 
@@ -28,6 +30,10 @@ pub struct GitOptions {
 pub enum GitMode {
     /// Every ref's history, plus commit messages.
     History,
+    /// `History` plus every object in the database that no ref reaches:
+    /// unreachable commits are walked like history, blobs no commit
+    /// references are scanned on their own.
+    AllObjects,
     /// Only what commits reachable from `to` but not from `from` introduce.
     Range { from: String, to: String },
     /// What the index would commit: entries that differ from HEAD.
@@ -69,6 +75,10 @@ pub struct GitSummary {
     pub shallow: bool,
     /// Commits whose trees and messages were scanned.
     pub commits: usize,
+    /// Of those, commits no ref reaches (`AllObjects` only).
+    pub unreachable_commits: usize,
+    /// Blobs no commit references, scanned on their own (`AllObjects` only).
+    pub unreferenced_blobs: usize,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -101,22 +111,25 @@ pub fn scan(opts: &GitOptions, sink: &dyn Sink) -> Result<GitSummary, GitError> 
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| GitError::Threads { source: e.into() })?;
-    let range = match &opts.mode {
+    let walk = match &opts.mode {
         GitMode::Staged if repo.is_bare() => {
             return Err(GitError::Bare {
                 path: opts.repo.clone(),
             })
         }
-        GitMode::Range { from, to } => {
-            Some((resolve_commit(&repo, from)?, resolve_commit(&repo, to)?))
-        }
-        GitMode::Staged | GitMode::History => None,
+        GitMode::Staged => None,
+        GitMode::History => Some(history::Walk::Refs),
+        GitMode::AllObjects => Some(history::Walk::AllObjects),
+        GitMode::Range { from, to } => Some(history::Walk::Range {
+            from: resolve_commit(&repo, from)?,
+            to: resolve_commit(&repo, to)?,
+        }),
     };
     let sync = repo.into_sync();
     // Rayon threads each take their own handle (caches are per handle).
-    pool.install(|| match opts.mode {
-        GitMode::Staged => staged::scan(&sync, sink),
-        GitMode::History | GitMode::Range { .. } => history::scan(&sync, range, sink),
+    pool.install(|| match walk {
+        None => staged::scan(&sync, sink),
+        Some(walk) => history::scan(&sync, walk, sink),
     })
 }
 
@@ -199,6 +212,7 @@ fn commit_info(id: &gix::oid, commit: &gix::objs::CommitRef<'_>) -> CommitInfo {
         email,
         date,
         summary: commit.message().summary().to_str_lossy().into_owned(),
+        unreachable: false,
     }
 }
 

@@ -87,7 +87,7 @@ pub(super) fn scan(
     );
     Ok(GitSummary {
         shallow: repo.is_shallow(),
-        commits: 0,
+        ..GitSummary::default()
     })
 }
 
