@@ -5,6 +5,7 @@
 pub mod check;
 pub mod entropy;
 pub mod filter;
+mod matcher;
 mod prefilter;
 pub mod rule;
 pub mod ruleset;
@@ -17,6 +18,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
+use matcher::{Matcher, Search};
 use prefilter::Prefilter;
 pub use rule::{AppliesTo, Confidence, Example, Rotation, Rule};
 pub use value::ValueClass;
@@ -41,6 +43,9 @@ struct CompiledRule {
     /// Compiled on first keyword hit: most rules never fire on a given run,
     /// and start-up must stay fast.
     regex: OnceLock<Regex>,
+    /// The same pattern for text scans, searched with caches the caller's
+    /// `Scratch` owns: no shared pool to take a cache from per window.
+    matcher: OnceLock<Matcher>,
     allow: OnceLock<Vec<Regex>>,
     demote: OnceLock<Vec<Regex>>,
     ignore_names: OnceLock<Vec<Regex>>,
@@ -83,6 +88,12 @@ impl CompiledRule {
     fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
             ruleset::compile_pattern(&self.rule.pattern)
+                .expect("patterns are validated before the engine is built")
+        })
+    }
+    fn matcher(&self) -> &Matcher {
+        self.matcher.get_or_init(|| {
+            Matcher::new(&self.rule.pattern)
                 .expect("patterns are validated before the engine is built")
         })
     }
@@ -141,6 +152,8 @@ pub struct Match {
 /// Per-thread buffers reused across blobs; create one per worker.
 #[derive(Default)]
 pub struct Scratch {
+    /// Per rule, its matcher's search state, made on the rule's first use.
+    searches: Vec<Option<Search>>,
     windows: Vec<(u32, usize, usize)>,
     /// Per rule, the window still growing (`CLOSED` when none).
     open: Vec<(usize, usize)>,
@@ -225,6 +238,7 @@ impl Engine {
                     }),
                     generic,
                     regex: OnceLock::new(),
+                    matcher: OnceLock::new(),
                     allow: OnceLock::new(),
                     demote: OnceLock::new(),
                     ignore_names: OnceLock::new(),
@@ -249,7 +263,11 @@ impl Engine {
     /// Compiles every pattern now (for `rules check` and benchmarks).
     pub fn compile_all(&self) {
         for r in &self.rules {
-            r.regex();
+            if r.rule.is_value_rule() {
+                r.regex();
+            } else {
+                r.matcher();
+            }
             r.allow();
             r.demote();
             r.ignore_names();
@@ -280,6 +298,9 @@ impl Engine {
         scratch.touched.clear();
         if scratch.open.len() != self.rules.len() {
             scratch.open = vec![CLOSED; self.rules.len()];
+            scratch.searches = std::iter::repeat_with(|| None)
+                .take(self.rules.len())
+                .collect();
         }
         // Hits arrive roughly in position order; each rule keeps one open
         // window that grows while hits overlap it, so dense keywords cost one
@@ -322,7 +343,8 @@ impl Engine {
         }
 
         for &(ri, start, end) in &scratch.windows {
-            self.confirm(ri as usize, data, start, end, &mut scratch.matches);
+            let search = &mut scratch.searches[ri as usize];
+            self.confirm(ri as usize, data, start, end, search, &mut scratch.matches);
         }
         // Out-of-order hits can yield a window overlapping an earlier one.
         scratch
@@ -342,28 +364,35 @@ impl Engine {
         &scratch.matches
     }
 
-    fn confirm(&self, ri: usize, data: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
+    fn confirm(
+        &self,
+        ri: usize,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        search: &mut Option<Search>,
+        out: &mut Vec<Match>,
+    ) {
         let rule = &self.rules[ri];
+        let matcher = rule.matcher();
+        let search = search.get_or_insert_with(|| matcher.search());
         let window = &data[start..end];
-        for caps in rule.regex().captures_iter(window) {
-            let Some(secret) = caps.name("secret") else {
-                continue;
-            };
-            let whole = caps.get(0).expect("group 0 always participates");
-            let Some(entropy) = rule.accepts(secret.as_bytes(), whole.as_bytes()) else {
-                continue;
+        matcher.for_each(window, search, |secret, whole| {
+            let Some(entropy) = rule.accepts(&window[secret.clone()], &window[whole.clone()])
+            else {
+                return;
             };
             out.push(Match {
                 rule: ri,
-                secret: start + secret.start()..start + secret.end(),
-                whole: start + whole.start()..start + whole.end(),
+                secret: start + secret.start..start + secret.end,
+                whole: start + whole.start..start + whole.end,
                 line: 0,
                 column: 0,
                 entropy: entropy as f32,
                 confidence: rule.rule.confidence,
                 pair: None,
             });
-        }
+        });
     }
 
     /// The same bytes found by two rules are one finding: a provider rule

@@ -1,0 +1,77 @@
+//! A text rule's pattern as the scan runs it: regex-automata's meta regex,
+//! searched with a cache and captures the caller owns (one set per thread,
+//! in `Scratch`). The `regex` crate's own API takes a cache from a shared
+//! pool and allocates captures on every search, which showed up as a few
+//! percent of a whole scan over many small windows.
+
+use std::ops::Range;
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Input, PatternID};
+
+pub(super) struct Matcher {
+    regex: Regex,
+    /// Index of the `secret` capture group (validation requires one).
+    secret: Option<usize>,
+}
+
+/// One thread's search state for one matcher.
+pub(super) struct Search {
+    cache: meta::Cache,
+    caps: Captures,
+}
+
+impl Matcher {
+    /// Compiles `pattern` exactly as `ruleset::compile_pattern` does for the
+    /// `regex` crate: over bytes, Unicode classes off, same size limits.
+    pub(super) fn new(pattern: &str) -> Result<Matcher, Box<meta::BuildError>> {
+        let regex = meta::Builder::new()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(32 << 20))
+                    .hybrid_cache_capacity(16 << 20),
+            )
+            .build(pattern)
+            .map_err(Box::new)?;
+        let secret = regex.group_info().to_index(PatternID::ZERO, "secret");
+        Ok(Matcher { regex, secret })
+    }
+
+    pub(super) fn search(&self) -> Search {
+        Search {
+            cache: self.regex.create_cache(),
+            caps: self.regex.create_captures(),
+        }
+    }
+
+    /// Calls `f(secret, whole)` for each successive non-overlapping match in
+    /// `hay` whose `secret` group took part.
+    pub(super) fn for_each(
+        &self,
+        hay: &[u8],
+        search: &mut Search,
+        mut f: impl FnMut(Range<usize>, Range<usize>),
+    ) {
+        let mut input = Input::new(hay);
+        loop {
+            self.regex
+                .search_captures_with(&mut search.cache, &input, &mut search.caps);
+            let Some(whole) = search.caps.get_match() else {
+                return;
+            };
+            if let Some(secret) = self.secret.and_then(|i| search.caps.get_group(i)) {
+                f(secret.range(), whole.range());
+            }
+            // An empty match would be found again at the same place.
+            let next = whole.end() + usize::from(whole.is_empty());
+            if next > hay.len() {
+                return;
+            }
+            input.set_start(next);
+        }
+    }
+}
