@@ -23,7 +23,9 @@ use gix::objs::{CommitRef, CommitRefIter, Find as _, Kind, TreeRefIter};
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::{commit_info, local, reader, unreachable, warn_object, GitError, GitSummary};
+use super::{
+    commit_info, local, pack_order, reader, unreachable, warn_object, GitError, GitSummary,
+};
 use crate::source::{CommitInfo, Origin, Sink, UnreachableBlob, Warning};
 
 /// Which commits a history scan walks.
@@ -549,7 +551,8 @@ fn scan_objects(
     unreferenced: &[ObjectId],
     sink: &dyn Sink,
 ) {
-    let items: Vec<Item> = (0..prov.ids.len() as u32)
+    let items: Vec<Item> = pack_order::by_pack_location(&reader(repo), &prov.ids)
+        .into_iter()
         .map(Item::Blob)
         .chain((0..commits.len() as u32).map(Item::Message))
         .chain((0..unreferenced.len() as u32).map(Item::Unreferenced))

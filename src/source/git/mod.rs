@@ -8,6 +8,7 @@
 //! resolved are warnings naming the object or ref; the rest is still scanned.
 
 mod history;
+mod pack_order;
 mod staged;
 mod unreachable;
 
