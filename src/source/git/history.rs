@@ -24,7 +24,8 @@ use gix::ObjectId;
 use rayon::prelude::*;
 
 use super::{
-    commit_info, local, pack_order, reader, unreachable, warn_object, GitError, GitSummary,
+    commit_info, local, pack_order, pack_pages, reader, unreachable, warn_object, GitError,
+    GitSummary,
 };
 use crate::source::{CommitInfo, Origin, Sink, UnreachableBlob, Warning};
 
@@ -104,13 +105,14 @@ pub(super) fn scan(
     let bases = first_parent_trees(repo, &commits);
     let shallow = repo.is_shallow();
     let empty_blob = ObjectId::empty_blob(repo.object_hash());
+    let pages = pack_pages::PackPages::new(repo);
     drop(handle);
-    let mut prov = provenance(sync, &commits, &order, &bases, sink);
+    let mut prov = provenance(sync, &commits, &order, &bases, &pages, sink);
     drop((order, bases));
     // What is left is referenced by no commit (nothing to find in zero bytes).
     blobs.retain(|b| *b != empty_blob && !prov.index.contains_key(b));
     prov.finish();
-    scan_objects(sync, &commits, &prov, &blobs, sink);
+    scan_objects(sync, &commits, &prov, &blobs, &pages, sink);
     Ok(GitSummary {
         shallow,
         commits: commits.len(),
@@ -466,12 +468,13 @@ fn provenance(
     commits: &[Commit],
     order: &[u32],
     bases: &[Option<ObjectId>],
+    pages: &pack_pages::PackPages,
     sink: &dyn Sink,
 ) -> Provenance {
     let empty_blob = ObjectId::empty_blob(local(repo).object_hash());
     let differs: Slots<Differ> = Slots::new();
     let mut prov = Provenance::default();
-    for batch in order.chunks(BATCH) {
+    for (n, batch) in order.chunks(BATCH).enumerate() {
         let changes: Vec<Vec<(BString, ObjectId)>> = batch
             .par_iter()
             .map(|&ci| {
@@ -493,6 +496,10 @@ fn provenance(
                 }
                 prov.add(blob, path, ci);
             }
+        }
+        // Trees of earlier batches are seldom read again.
+        if n % 8 == 7 {
+            pages.release();
         }
     }
     prov
@@ -549,14 +556,17 @@ fn scan_objects(
     commits: &[Commit],
     prov: &Provenance,
     unreferenced: &[ObjectId],
+    pages: &pack_pages::PackPages,
     sink: &dyn Sink,
 ) {
-    let items: Vec<Item> = pack_order::by_pack_location(&reader(repo), &prov.ids)
+    let handle = reader(repo);
+    let items: Vec<Item> = pack_order::by_pack_location(&handle, &prov.ids)
         .into_iter()
         .map(Item::Blob)
         .chain((0..commits.len() as u32).map(Item::Message))
         .chain((0..unreferenced.len() as u32).map(Item::Unreferenced))
         .collect();
+    drop(handle);
     sink.plan(items.len() as u64);
     // One reader per pool thread (`for_each_init` would open a handle, with
     // its caches, for every split of the work).
@@ -575,6 +585,7 @@ fn scan_objects(
                     prov,
                     unreferenced,
                     sink,
+                    pages,
                 };
                 scan.item(worker.as_mut(), buf, *item)
             },
@@ -589,6 +600,7 @@ struct Scan<'a> {
     prov: &'a Provenance,
     unreferenced: &'a [ObjectId],
     sink: &'a dyn Sink,
+    pages: &'a pack_pages::PackPages,
 }
 
 impl Scan<'_> {
@@ -599,6 +611,7 @@ impl Scan<'_> {
                 let Some(data) = read_blob(repo, &prov.ids[bi as usize], buf, sink) else {
                     return;
                 };
+                self.pages.read(data.len());
                 worker.blob_at_each(data, &mut || {
                     let occurrences = prov.occurrences[bi as usize];
                     prov.intros[bi as usize]

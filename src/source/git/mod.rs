@@ -9,6 +9,7 @@
 
 mod history;
 mod pack_order;
+mod pack_pages;
 mod staged;
 mod unreachable;
 
