@@ -11,6 +11,8 @@ use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
 use regex_automata::{Input, PatternID};
 
+use super::ruleset::{PATTERN_DFA_SIZE_LIMIT, PATTERN_SIZE_LIMIT};
+
 pub(super) struct Matcher {
     regex: Regex,
     /// Index of the `secret` capture group (validation requires one).
@@ -32,8 +34,8 @@ impl Matcher {
             .configure(
                 meta::Config::new()
                     .utf8_empty(false)
-                    .nfa_size_limit(Some(32 << 20))
-                    .hybrid_cache_capacity(16 << 20),
+                    .nfa_size_limit(Some(PATTERN_SIZE_LIMIT))
+                    .hybrid_cache_capacity(PATTERN_DFA_SIZE_LIMIT),
             )
             .build(pattern)
             .map_err(Box::new)?;
@@ -48,6 +50,22 @@ impl Matcher {
         }
     }
 
+    /// The first match in `hay` at or after `start`: the `secret` group's
+    /// range, if it took part, and the whole match's.
+    pub(super) fn find_at(
+        &self,
+        hay: &[u8],
+        start: usize,
+        search: &mut Search,
+    ) -> Option<(Option<Range<usize>>, Range<usize>)> {
+        let input = Input::new(hay).range(start..);
+        self.regex
+            .search_captures_with(&mut search.cache, &input, &mut search.caps);
+        let whole = search.caps.get_match()?;
+        let secret = self.secret.and_then(|i| search.caps.get_group(i));
+        Some((secret.map(|s| s.range()), whole.range()))
+    }
+
     /// Calls `f(secret, whole)` for each successive non-overlapping match in
     /// `hay` whose `secret` group took part.
     pub(super) fn for_each(
@@ -56,22 +74,16 @@ impl Matcher {
         search: &mut Search,
         mut f: impl FnMut(Range<usize>, Range<usize>),
     ) {
-        let mut input = Input::new(hay);
-        loop {
-            self.regex
-                .search_captures_with(&mut search.cache, &input, &mut search.caps);
-            let Some(whole) = search.caps.get_match() else {
-                return;
-            };
-            if let Some(secret) = self.secret.and_then(|i| search.caps.get_group(i)) {
-                f(secret.range(), whole.range());
+        let mut start = 0;
+        while let Some((secret, whole)) = self.find_at(hay, start, search) {
+            if let Some(secret) = secret {
+                f(secret, whole.clone());
             }
             // An empty match would be found again at the same place.
-            let next = whole.end() + usize::from(whole.is_empty());
-            if next > hay.len() {
+            start = whole.end + usize::from(whole.is_empty());
+            if start > hay.len() {
                 return;
             }
-            input.set_start(next);
         }
     }
 }

@@ -40,11 +40,9 @@ pub enum EngineError {
 
 struct CompiledRule {
     rule: Rule,
-    /// Compiled on first keyword hit: most rules never fire on a given run,
-    /// and start-up must stay fast.
-    regex: OnceLock<Regex>,
-    /// The same pattern for text scans, searched with caches the caller's
-    /// `Scratch` owns: no shared pool to take a cache from per window.
+    /// Compiled on first use: most rules never fire on a given run, and
+    /// start-up must stay fast. Searched with caches the caller's `Scratch`
+    /// owns: no shared pool to take a cache from per window.
     matcher: OnceLock<Matcher>,
     allow: OnceLock<Vec<Regex>>,
     demote: OnceLock<Vec<Regex>>,
@@ -85,12 +83,6 @@ impl CompiledRule {
         Some(entropy)
     }
 
-    fn regex(&self) -> &Regex {
-        self.regex.get_or_init(|| {
-            ruleset::compile_pattern(&self.rule.pattern)
-                .expect("patterns are validated before the engine is built")
-        })
-    }
     fn matcher(&self) -> &Matcher {
         self.matcher.get_or_init(|| {
             Matcher::new(&self.rule.pattern)
@@ -237,7 +229,6 @@ impl Engine {
                         DEFAULT_LOOKBEHIND
                     }),
                     generic,
-                    regex: OnceLock::new(),
                     matcher: OnceLock::new(),
                     allow: OnceLock::new(),
                     demote: OnceLock::new(),
@@ -263,11 +254,7 @@ impl Engine {
     /// Compiles every pattern now (for `rules check` and benchmarks).
     pub fn compile_all(&self) {
         for r in &self.rules {
-            if r.rule.is_value_rule() {
-                r.regex();
-            } else {
-                r.matcher();
-            }
+            r.matcher();
             r.allow();
             r.demote();
             r.ignore_names();
@@ -298,9 +285,6 @@ impl Engine {
         scratch.touched.clear();
         if scratch.open.len() != self.rules.len() {
             scratch.open = vec![CLOSED; self.rules.len()];
-            scratch.searches = std::iter::repeat_with(|| None)
-                .take(self.rules.len())
-                .collect();
         }
         // Hits arrive roughly in position order; each rule keeps one open
         // window that grows while hits overlap it, so dense keywords cost one
@@ -343,7 +327,7 @@ impl Engine {
         }
 
         for &(ri, start, end) in &scratch.windows {
-            let search = &mut scratch.searches[ri as usize];
+            let search = self.search(&mut scratch.searches, ri as usize);
             self.confirm(ri as usize, data, start, end, search, &mut scratch.matches);
         }
         // Out-of-order hits can yield a window overlapping an earlier one.
@@ -364,20 +348,29 @@ impl Engine {
         &scratch.matches
     }
 
+    /// Rule `ri`'s search state in `searches` (one slot per rule), made on
+    /// its first use.
+    fn search<'s>(&self, searches: &'s mut Vec<Option<Search>>, ri: usize) -> &'s mut Search {
+        if searches.len() != self.rules.len() {
+            *searches = std::iter::repeat_with(|| None)
+                .take(self.rules.len())
+                .collect();
+        }
+        searches[ri].get_or_insert_with(|| self.rules[ri].matcher().search())
+    }
+
     fn confirm(
         &self,
         ri: usize,
         data: &[u8],
         start: usize,
         end: usize,
-        search: &mut Option<Search>,
+        search: &mut Search,
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules[ri];
-        let matcher = rule.matcher();
-        let search = search.get_or_insert_with(|| matcher.search());
         let window = &data[start..end];
-        matcher.for_each(window, search, |secret, whole| {
+        rule.matcher().for_each(window, search, |secret, whole| {
             let Some(entropy) = rule.accepts(&window[secret.clone()], &window[whole.clone()])
             else {
                 return;

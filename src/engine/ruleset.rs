@@ -24,14 +24,18 @@ pub enum RuleError {
     Invalid { id: String, message: String },
 }
 
+/// Compiled-program and lazy-DFA size limits of every rule pattern.
+pub(super) const PATTERN_SIZE_LIMIT: usize = 32 << 20;
+pub(super) const PATTERN_DFA_SIZE_LIMIT: usize = 16 << 20;
+
 /// Compiles a rule pattern the way the engine runs it: over bytes with
 /// Unicode classes off (`\w`, `\s`, `.` and `(?i)` are ASCII/byte-wise),
 /// which keeps the lazy DFA small and fast. Secrets are ASCII.
 pub fn compile_pattern(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
     regex::bytes::RegexBuilder::new(pattern)
         .unicode(false)
-        .size_limit(32 << 20)
-        .dfa_size_limit(16 << 20)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .dfa_size_limit(PATTERN_DFA_SIZE_LIMIT)
         .build()
 }
 

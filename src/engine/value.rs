@@ -53,15 +53,12 @@ impl Engine {
             if !applies {
                 continue;
             }
-            let Some(caps) = rule.regex().captures(value) else {
+            let search = self.search(&mut scratch.searches, ri);
+            let Some((Some(secret), whole)) = rule.matcher().find_at(value, 0, search) else {
                 continue;
             };
-            let Some(secret) = caps.name("secret") else {
-                continue;
-            };
-            let bytes = secret.as_bytes();
-            let whole = caps.get(0).expect("group 0 always participates");
-            let Some(entropy) = rule.accepts(bytes, whole.as_bytes()) else {
+            let bytes = &value[secret.clone()];
+            let Some(entropy) = rule.accepts(bytes, &value[whole.clone()]) else {
                 continue;
             };
             let mut confidence = earned_confidence(bytes.len(), entropy).min(rule.rule.confidence);
@@ -76,8 +73,8 @@ impl Engine {
             }
             let mut m = Match {
                 rule: ri,
-                secret: secret.range(),
-                whole: whole.range(),
+                secret,
+                whole,
                 line: 0,
                 column: 0,
                 entropy: entropy as f32,
