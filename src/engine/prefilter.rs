@@ -172,20 +172,21 @@ fn detect_avx512() -> bool {
 /// byte sets, and so its false passes, small. The text is not folded for
 /// this test: a letter sets both its cases.
 fn tri_tables(tris: &[[u8; 3]]) -> [[u8; 128]; 3] {
-    let mut sets = [[[false; 128]; 3]; 8];
     let mut tables = [[0u8; 128]; 3];
     for t in tris {
         let b = t.map(|c| usize::from(c & 0x7F));
-        // The bucket whose sets grow least, then the emptiest.
+        // The bucket whose byte sets grow least, then the emptiest.
         let bucket = (0..8)
             .min_by_key(|&g| {
-                let grow = (0..3).filter(|&j| !sets[g][j][b[j]]).count();
-                let used = sets[g].iter().flatten().filter(|&&x| x).count();
+                let has = |j: usize, c: usize| tables[j][c] & (1 << g) != 0;
+                let grow = (0..3).filter(|&j| !has(j, b[j])).count();
+                let used = (0..3)
+                    .map(|j| (0..128).filter(|&c| has(j, c)).count())
+                    .sum::<usize>();
                 (grow, used)
             })
             .expect("eight buckets");
         for (j, &c) in t.iter().enumerate() {
-            sets[bucket][j][b[j]] = true;
             tables[j][usize::from(c & 0x7F)] |= 1 << bucket;
             tables[j][usize::from(c.to_ascii_uppercase() & 0x7F)] |= 1 << bucket;
         }
