@@ -367,10 +367,11 @@ impl Differ {
         let mut new_buf = self.bufs.pop().unwrap_or_default();
         let mut old_buf = self.bufs.pop().unwrap_or_default();
         let hash = self.repo.object_hash();
-        if let Some(new_tree) = read_tree(&self.repo, &new, &mut new_buf, sink) {
+        if let Some(new_tree) = read_as(&self.repo, &new, Kind::Tree, &mut new_buf, sink) {
             let mut old_entries: Vec<(&[u8], EntryMode, ObjectId)> = Vec::new();
             if let Some(old_id) = old {
-                if let Some(old_tree) = read_tree(&self.repo, &old_id, &mut old_buf, sink) {
+                if let Some(old_tree) = read_as(&self.repo, &old_id, Kind::Tree, &mut old_buf, sink)
+                {
                     for e in TreeRefIter::from_bytes(old_tree, hash) {
                         match e {
                             Ok(e) => {
@@ -423,20 +424,6 @@ impl Differ {
         self.bufs.push(old_buf);
         self.bufs.push(new_buf);
     }
-}
-
-fn read_tree<'a>(
-    repo: &gix::Repository,
-    id: &gix::oid,
-    buf: &'a mut Vec<u8>,
-    sink: &dyn Sink,
-) -> Option<&'a [u8]> {
-    let data = read(repo, id, "tree", buf, sink)?;
-    if data.kind != Kind::Tree {
-        warn_object(sink, id, "tree", format!("is a {}", data.kind));
-        return None;
-    }
-    Some(data.data)
 }
 
 /// Per-thread state for a rayon pool, kept across batches so caches stay
@@ -604,14 +591,20 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
+    /// Reads one blob, counting its bytes towards releasing pack pages.
+    fn read_blob<'b>(&self, id: &gix::oid, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+        let data = read_as(self.repo, id, Kind::Blob, buf, self.sink)?;
+        self.pages.read(data.len());
+        Some(data)
+    }
+
     fn item(&self, worker: &mut dyn crate::source::Worker, buf: &mut Vec<u8>, item: Item) {
         let (repo, commits, prov, sink) = (self.repo, self.commits, self.prov, self.sink);
         match item {
             Item::Blob(bi) => {
-                let Some(data) = read_blob(repo, &prov.ids[bi as usize], buf, sink) else {
+                let Some(data) = self.read_blob(&prov.ids[bi as usize], buf) else {
                     return;
                 };
-                self.pages.read(data.len());
                 worker.blob_at_each(data, &mut || {
                     let occurrences = prov.occurrences[bi as usize];
                     prov.intros[bi as usize]
@@ -639,7 +632,7 @@ impl Scan<'_> {
             }
             Item::Unreferenced(ui) => {
                 let id = &self.unreferenced[ui as usize];
-                let Some(data) = read_blob(repo, id, buf, sink) else {
+                let Some(data) = self.read_blob(id, buf) else {
                     return;
                 };
                 worker.blob_at_each(data, &mut || {
@@ -652,17 +645,20 @@ impl Scan<'_> {
     }
 }
 
-/// Reads one blob, warning (naming it) when it is missing, unreadable or
-/// not a blob.
-fn read_blob<'a>(
+/// Reads one object that must be of `kind`, warning (naming it) when it is
+/// missing, unreadable or of another kind.
+fn read_as<'a>(
     repo: &gix::Repository,
     id: &gix::oid,
+    kind: Kind,
     buf: &'a mut Vec<u8>,
     sink: &dyn Sink,
 ) -> Option<&'a [u8]> {
-    let data = read(repo, id, "blob", buf, sink)?;
-    if data.kind != Kind::Blob {
-        warn_object(sink, id, "blob", format!("is a {}", data.kind));
+    // Kind names are ASCII ("blob", "tree").
+    let what = std::str::from_utf8(kind.as_bytes()).unwrap_or("object");
+    let data = read(repo, id, what, buf, sink)?;
+    if data.kind != kind {
+        warn_object(sink, id, what, format!("is a {}", data.kind));
         return None;
     }
     Some(data.data)

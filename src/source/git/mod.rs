@@ -185,6 +185,11 @@ fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitErro
 }
 
 /// A warning about one object, naming it and never its contents.
+/// The repository's own pack directory (`objects/pack`).
+fn pack_dir(repo: &gix::Repository) -> PathBuf {
+    repo.objects.store_ref().path().join("pack")
+}
+
 fn warn_object(sink: &dyn Sink, id: &gix::oid, what: &str, message: impl std::fmt::Display) {
     sink.warn(Warning {
         input: format!("{what} {id}"),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 /// alternates) last, in their given order. Unreadable index files are
 /// passed over here: reading the objects reports what is wrong.
 pub(super) fn by_pack_location(repo: &gix::Repository, ids: &[ObjectId]) -> Vec<u32> {
-    let dir = repo.objects.store_ref().path().join("pack");
+    let dir = super::pack_dir(repo);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries

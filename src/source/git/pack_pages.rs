@@ -22,7 +22,7 @@ pub(super) struct PackPages {
 impl PackPages {
     pub(super) fn new(repo: &gix::Repository) -> Self {
         PackPages {
-            dir: repo.objects.store_ref().path().join("pack"),
+            dir: super::pack_dir(repo),
             read: AtomicU64::new(0),
         }
     }
