@@ -357,6 +357,7 @@ pub fn describe_copy(c: &Value) -> String {
         e => e.to_string(),
     };
     let unreachable = c.get("unreachable").and_then(Value::as_bool) == Some(true);
+    let reach = if unreachable { "unreachable " } else { "" };
     match g("source") {
         "fs" => format!("in file {} line {line}", g("path")),
         "git" if g("commit").is_empty() && unreachable => {
@@ -365,7 +366,6 @@ pub fn describe_copy(c: &Value) -> String {
             format!("in unreachable blob {short} of {repo} (no commit references it), line {line}")
         }
         "git" => {
-            let reach = if unreachable { "unreachable " } else { "" };
             let mut s = format!(
                 "in git history of {repo} since {reach}commit {short} ({date}, by {by}), at path {} line {line}",
                 g("path")
@@ -380,7 +380,6 @@ pub fn describe_copy(c: &Value) -> String {
             s
         }
         "git-commit-message" => {
-            let reach = if unreachable { "unreachable " } else { "" };
             format!(
                 "in the message of {reach}commit {short} in {repo} ({date}, by {by}), line {line}"
             )
