@@ -9,6 +9,7 @@ mod matcher;
 mod prefilter;
 pub mod rule;
 pub mod ruleset;
+mod screen;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -21,6 +22,7 @@ use regex::bytes::Regex;
 use matcher::{Matcher, Search};
 use prefilter::Prefilter;
 pub use rule::{AppliesTo, Confidence, Example, Rotation, Rule};
+use screen::{Screen, ScreenState};
 pub use value::ValueClass;
 
 /// Default bytes the match may extend past a keyword hit.
@@ -151,6 +153,8 @@ pub struct Scratch {
     open: Vec<(usize, usize)>,
     touched: Vec<u32>,
     matches: Vec<Match>,
+    /// The generic rules' screen state, made on the first generic window.
+    screen: Option<ScreenState>,
 }
 
 const CLOSED: (usize, usize) = (usize::MAX, 0);
@@ -173,6 +177,8 @@ pub enum Overlaps {
 pub struct Engine {
     rules: Vec<CompiledRule>,
     prefilter: Prefilter,
+    /// Built on the first generic window, like the rules' own patterns.
+    screen: OnceLock<Option<Screen>>,
 }
 
 impl Engine {
@@ -240,6 +246,7 @@ impl Engine {
         Ok(Engine {
             rules: compiled,
             prefilter,
+            screen: OnceLock::new(),
         })
     }
 
@@ -325,8 +332,18 @@ impl Engine {
         if scratch.windows.is_empty() {
             return &scratch.matches;
         }
-
+        if let Some(state) = &mut scratch.screen {
+            state.reset();
+        }
         for &(ri, start, end) in &scratch.windows {
+            if self.rules[ri as usize].generic {
+                if let Some(screen) = self.screen() {
+                    let state = scratch.screen.get_or_insert_with(|| screen.state());
+                    if !screen.may_match(state, data, (start, end), ri as usize) {
+                        continue;
+                    }
+                }
+            }
             let search = self.search(&mut scratch.searches, ri as usize);
             self.confirm(ri as usize, data, start, end, search, &mut scratch.matches);
         }
@@ -346,6 +363,22 @@ impl Engine {
         set_line_columns(data, &mut scratch.matches);
         self.pair(&mut scratch.matches);
         &scratch.matches
+    }
+
+    /// The generic text rules' screen, built on first use.
+    fn screen(&self) -> Option<&Screen> {
+        self.screen
+            .get_or_init(|| {
+                let patterns: Vec<(usize, &str)> = self
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.generic && !r.rule.is_value_rule())
+                    .map(|(i, r)| (i, r.rule.pattern.as_str()))
+                    .collect();
+                Screen::new(self.rules.len(), &patterns)
+            })
+            .as_ref()
     }
 
     /// Rule `ri`'s search state in `searches` (one slot per rule), made on

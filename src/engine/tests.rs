@@ -213,3 +213,36 @@ fn value_confidence_follows_length_entropy_and_name() {
         None
     );
 }
+
+/// The generic rules' screen skips only rules that could not match: a blob
+/// of every generic rule's examples and negatives, mixed with lines that
+/// name credentials without holding one, scans to the same matches with
+/// and without it (more lines than the screen remembers windows, so its
+/// slots are reused).
+#[test]
+fn the_generic_screen_changes_no_match() {
+    let screened = builtin();
+    let unscreened = builtin();
+    assert!(unscreened.screen.set(None).is_ok(), "screen not built yet");
+    let mut text = String::new();
+    for (i, rule) in screened.rules().filter(|r| r.is_generic()).enumerate() {
+        for e in rule
+            .examples
+            .iter()
+            .map(|e| e.input())
+            .chain(rule.negative_examples.iter().map(String::as_str))
+        {
+            text.push_str(e);
+            text.push('\n');
+            text.push_str(&format!(
+                "    if password_{i}_field.is_valid(): token = get_token()\n"
+            ));
+        }
+    }
+    let mut scratch = Scratch::new();
+    let with: Vec<Match> = screened.scan(text.as_bytes(), &mut scratch).to_vec();
+    let without: Vec<Match> = unscreened.scan(text.as_bytes(), &mut scratch).to_vec();
+    assert!(screened.screen().is_some(), "the screen was built and used");
+    assert!(with.len() > 20, "generic examples match: {}", with.len());
+    assert_eq!(with, without);
+}
