@@ -3,6 +3,7 @@
 //! came from, and knows nothing of output.
 
 pub mod check;
+mod common_grams;
 pub mod entropy;
 pub mod filter;
 mod matcher;

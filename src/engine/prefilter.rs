@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 
+use super::common_grams::COMMON_GRAMS;
 use super::rule::Rule;
 
 /// Words of 32 bits in the bitmap: 2^13 words = 32 KiB, which stays in L1.
@@ -29,9 +30,11 @@ const WORDS: usize = 1 << WORD_BITS;
 /// case-insensitive equality.
 const FOLD: u32 = 0x2020_2020;
 const FOLD64: u64 = 0x2020_2020_2020_2020;
-const SHORT_HASH: u32 = 0x9E37_79B1;
-const LONG_HASH_LO: u32 = 0x85EB_CA77;
-const LONG_HASH_HI: u32 = 0xC2B2_AE3D;
+/// Multiplier of the first four bytes. Its low byte is zero, so the
+/// product's top bits depend on the first three bytes only: the short
+/// word, and a term of the long hash, from one multiplication.
+const HASH_LO: u32 = 0x9E37_7900;
+const HASH_LONG: u32 = 0xC2B2_AE3D;
 /// Bytes in a long fingerprint.
 const LONG: usize = 8;
 
@@ -107,7 +110,7 @@ pub struct Hit {
 #[inline(always)]
 fn short_slot(w: u32) -> (usize, u32) {
     (
-        ((w & 0x00FF_FFFF).wrapping_mul(SHORT_HASH) >> (32 - WORD_BITS)) as usize,
+        (w.wrapping_mul(HASH_LO) >> (32 - WORD_BITS)) as usize,
         (w >> 24) & 31,
     )
 }
@@ -115,7 +118,7 @@ fn short_slot(w: u32) -> (usize, u32) {
 /// Word and bit of a long window (eight folded bytes, as two halves).
 #[inline(always)]
 fn long_slot(lo: u32, hi: u32) -> (usize, u32) {
-    let x = (lo.wrapping_mul(LONG_HASH_LO) ^ hi).wrapping_mul(LONG_HASH_HI);
+    let x = (lo.wrapping_mul(HASH_LO) ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
     (
         (x >> (32 - WORD_BITS)) as usize,
         (x >> (27 - WORD_BITS)) & 31,
@@ -141,15 +144,27 @@ fn folded_at(data: &[u8], at: usize) -> u64 {
     }
 }
 
-/// The offset of the rarest `width`-byte window of `k` (first on ties).
+/// The offset of the rarest `width`-byte window of `k` (first on ties):
+/// the one holding fewest of the most frequent four-byte windows of source
+/// text, then the one made of the rarest bytes. Byte rarity alone picks
+/// `_key` for `api_key` and `s://` for `nats://`, which stop at every
+/// `cache_key` and `https://`.
 fn rarest_window(k: &[u8], width: usize) -> usize {
     (0..=k.len() - width)
         .max_by_key(|&o| {
-            let score: u32 = k[o..o + width]
+            let window = &k[o..o + width];
+            let common = window
+                .windows(4)
+                .filter(|g| {
+                    let gram = u32::from_le_bytes([g[0], g[1], g[2], g[3]]) | FOLD;
+                    COMMON_GRAMS.binary_search(&gram).is_ok()
+                })
+                .count();
+            let score: u32 = window
                 .iter()
                 .map(|&b| u32::from(RARITY[usize::from(b | 0x20)]))
                 .sum();
-            (score, std::cmp::Reverse(o))
+            (std::cmp::Reverse(common), score, std::cmp::Reverse(o))
         })
         .expect("the keyword is at least `width` bytes")
 }
@@ -343,25 +358,23 @@ impl Prefilter {
         let n = data.len();
         // Lane k of `windows[s]` holds the four loaded bytes from s + k:
         // the low halves of group g's windows at s = 16g, their high
-        // halves at s = 16g + 4.
+        // halves at s = 16g + 4, already rotated by 16 bits as the long
+        // hash takes them.
         let windows: [__m512i; 6] = std::array::from_fn(|i| {
-            let s = 16 * (i / 2) + 4 * (i % 2);
+            let (s, rotate) = (16 * (i / 2) + 4 * (i % 2), 2 * (i % 2));
             let mut idx = [0u8; 64];
             for (l, b) in idx.iter_mut().enumerate() {
                 // Byte lane l = 4k + j of the 16 dword lanes.
-                *b = u8::try_from(s + l / 4 + l % 4).expect("index below 64");
+                *b = u8::try_from(s + l / 4 + (l % 4 + rotate) % 4).expect("index below 64");
             }
             // SAFETY: reads 64 bytes from a 64-byte array.
             unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
         });
         let fold = _mm512_set1_epi32(FOLD as i32);
-        let low3 = _mm512_set1_epi32(0x00FF_FFFF);
-        let five = _mm512_set1_epi32(31);
         let one = _mm512_set1_epi32(1);
-        let (short_hash, long_lo, long_hi) = (
-            _mm512_set1_epi32(SHORT_HASH as i32),
-            _mm512_set1_epi32(LONG_HASH_LO as i32),
-            _mm512_set1_epi32(LONG_HASH_HI as i32),
+        let (hash_lo, hash_long) = (
+            _mm512_set1_epi32(HASH_LO as i32),
+            _mm512_set1_epi32(HASH_LONG as i32),
         );
         let bitmap = self.bitmap.as_ptr().cast::<i32>();
         // The three-byte tables, 128 bytes each as two 64-byte halves.
@@ -375,29 +388,30 @@ impl Prefilter {
                 )
             }
         });
+        // Bit `bit % 32` of word `word`, rotated down to bit 0.
         let test = |word: __m512i, bit: __m512i| -> u64 {
             // SAFETY: `word` < WORDS, the length of the bitmap.
             let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
-            u64::from(_mm512_test_epi32_mask(got, _mm512_sllv_epi32(one, bit)))
+            u64::from(_mm512_test_epi32_mask(_mm512_rorv_epi32(got, bit), one))
         };
         // Group g's sixteen positions of `bytes`: (short, long) candidates.
         let group = |bytes: __m512i, g: usize| -> (u64, u64) {
             let lo = _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g], bytes), fold);
-            let hi = _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g + 1], bytes), fold);
+            let hi_rotated =
+                _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g + 1], bytes), fold);
+            let product = _mm512_mullo_epi32(lo, hash_lo);
             let short = test(
-                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(_mm512_mullo_epi32(
-                    _mm512_and_si512(lo, low3),
-                    short_hash,
-                )),
-                _mm512_and_si512(_mm512_srli_epi32::<24>(lo), five),
+                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product),
+                _mm512_srli_epi32::<24>(lo),
             );
+            // product ^ lo ^ hi_rotated in one instruction.
             let x = _mm512_mullo_epi32(
-                _mm512_xor_si512(_mm512_mullo_epi32(lo, long_lo), hi),
-                long_hi,
+                _mm512_ternarylogic_epi32::<0x96>(product, lo, hi_rotated),
+                hash_long,
             );
             let long = test(
                 _mm512_srli_epi32::<{ 32 - WORD_BITS }>(x),
-                _mm512_and_si512(_mm512_srli_epi32::<{ 27 - WORD_BITS }>(x), five),
+                _mm512_srli_epi32::<{ 27 - WORD_BITS }>(x),
             );
             (short, long)
         };
@@ -603,6 +617,9 @@ mod tests {
     fn anchors_are_the_rarest_window() {
         assert_eq!(rarest_window(b"facebook", 4), 4); // "book"... rarer than "face"
         assert_eq!(rarest_window(b"ghp_", 4), 0);
+        // Frequent four-byte windows of code are avoided.
+        assert_eq!(rarest_window(b"api_key", 4), 1); // "pi_k", not "_key"
+        assert_eq!(rarest_window(b"nats://", 4), 2); // "ts:/", not "s://"
     }
 
     #[test]
