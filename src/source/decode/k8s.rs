@@ -48,9 +48,10 @@ pub fn objects(
             .then(|| object_keys_only(&text[doc.clone()]))
             .flatten();
         // Parsed once: a document whose object keys refer to anchors in
-        // blanked blocks is reported as not parsing, like a broken one.
-        let parsed =
-            serde_norway::from_slice::<Value>(trimmed.as_deref().unwrap_or(&text[doc.clone()]));
+        // blocks cut away is reported as not parsing, like a broken one.
+        let parsed = serde_norway::from_slice::<Value>(
+            trimmed.as_ref().map_or(&text[doc.clone()], |t| &t.text),
+        );
         let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
@@ -63,7 +64,10 @@ pub fn objects(
                     };
                     let at = e
                         .location()
-                        .map(|l| format!(" (line {} of the document)", l.line()))
+                        .map(|l| {
+                            let line = trimmed.as_ref().map_or(l.line(), |t| t.doc_line(l.line()));
+                            format!(" (line {line} of the document)")
+                        })
                         .unwrap_or_default();
                     out.warn(&object, format!("not valid YAML or JSON{at}"));
                 }
@@ -445,44 +449,78 @@ const OBJECT_KEYS: &[&[u8]] = &[
     b"sops",
 ];
 
-/// A block-style YAML document with every top-level block whose key is not
-/// one of [`OBJECT_KEYS`] blanked (each of its lines left empty, so line
-/// numbers hold), and repeats of a kept key too (duplicate keys are
-/// invalid; the first one counts): a manifest inside a long config file
-/// parses at the cost of the manifest. `None` when nothing is blanked.
-fn object_keys_only(doc: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(doc.len());
-    let mut keep = true;
-    let mut blanked = false;
-    let mut seen: Vec<&[u8]> = Vec::new();
-    for line in doc.split_inclusive(|&b| b == b'\n') {
-        let starts_block = line
-            .first()
-            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'"' || b == b'\'' || b == b'_');
-        if starts_block {
-            let key = line
-                .split(|&b| b == b':')
-                .next()
-                .unwrap_or_default()
-                .trim_ascii();
-            let unquoted = |k: &'static [u8]| {
-                key == k || (key.len() == k.len() + 2 && &key[1..key.len() - 1] == k)
-            };
-            keep = OBJECT_KEYS.iter().any(|k| unquoted(k)) && !seen.contains(&key);
-            if keep {
-                seen.push(key);
-            }
-        }
-        if keep {
-            out.extend_from_slice(line);
-        } else {
-            blanked = true;
-            if line.ends_with(b"\n") {
-                out.push(b'\n');
-            }
+/// A block-style YAML document cut down to its top-level blocks whose key
+/// is one of [`OBJECT_KEYS`] (the first of each: duplicate keys are
+/// invalid), joined: a manifest inside a long config file parses at the
+/// cost of the manifest, not of every line around it. Values are located in
+/// the whole document afterwards, so only parse errors need `blocks` to
+/// find their line.
+struct ObjectKeys {
+    text: Vec<u8>,
+    /// Per kept block: its first line in `text` and in the document
+    /// (0-based).
+    blocks: Vec<(usize, usize)>,
+}
+
+impl ObjectKeys {
+    /// The document's 1-based line for `text`'s 1-based `line`.
+    fn doc_line(&self, line: usize) -> usize {
+        let at = line.saturating_sub(1);
+        let i = self.blocks.partition_point(|&(t, _)| t <= at);
+        match i.checked_sub(1).map(|i| self.blocks[i]) {
+            Some((t, d)) => d + (at - t) + 1,
+            None => line,
         }
     }
-    blanked.then_some(out)
+}
+
+/// [`ObjectKeys`] of `doc`; `None` when every block is kept.
+fn object_keys_only(doc: &[u8]) -> Option<ObjectKeys> {
+    let mut out = ObjectKeys {
+        text: Vec::new(),
+        blocks: Vec::new(),
+    };
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut cut = false;
+    // The block being read: its start, first line, and whether it is kept
+    // (lines before any key are).
+    let (mut block, mut block_line, mut keep) = (0, 0, true);
+    let mut text_lines = 0;
+    let mut end_block = |at: usize, line: usize, keep: bool, block: usize, block_line: usize| {
+        if at == block {
+            return;
+        }
+        if keep {
+            out.blocks.push((text_lines, block_line));
+            out.text.extend_from_slice(&doc[block..at]);
+            text_lines += line - block_line;
+        } else {
+            cut = true;
+        }
+    };
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', doc).map(|nl| nl + 1));
+    for (line, at) in line_starts.enumerate() {
+        let starts_block = doc
+            .get(at)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'"' || b == b'\'' || b == b'_');
+        if !starts_block {
+            continue;
+        }
+        let rest = &doc[at..];
+        let key = rest[..memchr::memchr2(b':', b'\n', rest).unwrap_or(rest.len())].trim_ascii();
+        let unquoted = |k: &'static [u8]| {
+            key == k || (key.len() == k.len() + 2 && &key[1..key.len() - 1] == k)
+        };
+        let kept = OBJECT_KEYS.iter().any(|k| unquoted(k)) && !seen.contains(&key);
+        if kept {
+            seen.push(key);
+        }
+        end_block(at, line, keep, block, block_line);
+        (block, block_line, keep) = (at, line, kept);
+    }
+    let lines = memchr::memchr_iter(b'\n', doc).count();
+    end_block(doc.len(), lines, keep, block, block_line);
+    cut.then_some(out)
 }
 
 #[cfg(test)]
@@ -490,14 +528,21 @@ mod trim_tests {
     use super::object_keys_only;
 
     #[test]
-    fn config_blocks_around_a_manifest_are_blanked_line_for_line() {
-        let doc = b"apiVersion: v1\nlogin:\n  - page\n  - entity\nkind: Secret\ndata:\n  password: cGFzcw==\nutil:\n  - x\n";
-        let t = object_keys_only(doc).expect("blanked");
+    fn config_blocks_around_a_manifest_are_cut_and_lines_map_back() {
+        let doc = b"apiVersion: v1\nlogin:\n  - page\n  - entity\nkind: Secret\ndata:\n  password: cGFzcw==\nutil:\n  - x\nkind: Again\n";
+        let t = object_keys_only(doc).expect("cut");
         assert_eq!(
-            String::from_utf8(t).expect("utf-8"),
-            "apiVersion: v1\n\n\n\nkind: Secret\ndata:\n  password: cGFzcw==\n\n\n"
+            String::from_utf8(t.text.clone()).expect("utf-8"),
+            "apiVersion: v1\nkind: Secret\ndata:\n  password: cGFzcw==\n"
         );
+        // Line 2 of the text (`kind`) is line 5 of the document, line 4
+        // (`password`) line 7.
+        assert_eq!((t.doc_line(1), t.doc_line(2), t.doc_line(4)), (1, 5, 7));
         let plain = b"apiVersion: v1\nkind: Secret\ndata:\n  k: dg==\n";
         assert!(object_keys_only(plain).is_none());
+        // No final newline; a leading comment is kept with what follows.
+        let t = object_keys_only(b"# c\nx: 1\nkind: A").expect("cut");
+        assert_eq!(t.text, b"# c\nkind: A");
+        assert_eq!(t.doc_line(2), 3);
     }
 }
