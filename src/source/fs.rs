@@ -153,10 +153,28 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> 
         return Ok(false);
     }
     buf.clear();
-    // A file may grow while we read it: never take more than `max`.
-    buf.reserve(usize::try_from(len).unwrap_or(0));
-    file.by_ref().take(max + 1).read_to_end(buf)?;
-    Ok(buf.len() as u64 <= max)
+    // Files that report no size (procfs, sysfs) are read to their end, never
+    // past `max`.
+    if len == 0 {
+        file.take(max + 1).read_to_end(buf)?;
+        return Ok(buf.len() as u64 <= max);
+    }
+    // Otherwise the size `stat` gave, in one `read` (bytes appended since
+    // are not taken): `read_to_end` would read in growing steps from 8 KiB
+    // and then once more to see the end, three calls for a typical file.
+    let len = usize::try_from(len).expect("len <= max, which fits in memory");
+    buf.resize(len, 0);
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(true)
 }
 
 fn error_path(err: &ignore::Error) -> String {
@@ -166,5 +184,38 @@ fn error_path(err: &ignore::Error) -> String {
             error_path(err)
         }
         _ => "walk".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_file;
+
+    #[test]
+    fn a_file_is_read_whole_and_one_over_the_limit_is_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f");
+        let text: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &text).expect("write");
+        let mut buf = b"left from the last file".to_vec();
+        assert!(read_file(&path, 200_000, &mut buf).expect("reads"));
+        assert_eq!(buf, text);
+        assert!(!read_file(&path, 199_999, &mut buf).expect("reads"));
+    }
+
+    /// procfs files report no size but have content.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_that_reports_no_size_is_read_to_its_end() {
+        let mut buf = Vec::new();
+        let path = std::path::Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(path).expect("procfs").len(), 0);
+        assert!(read_file(path, 1 << 20, &mut buf).expect("reads"));
+        assert!(
+            buf.starts_with(b"Name:"),
+            "{}",
+            String::from_utf8_lossy(&buf)
+        );
+        assert!(!read_file(path, 4, &mut buf).expect("reads"));
     }
 }
