@@ -1,15 +1,16 @@
 //! Keyword prefilter: finds every occurrence of every rule keyword (ASCII
 //! case-insensitive), so a blob with no keyword costs one cheap pass.
 //!
-//! Each keyword is found through a *fingerprint*, a window of it made of the
-//! rarest bytes in source text: eight bytes for keywords that long (`r login`
-//! for `docker login`, where four bytes such as `logi` would stop at every
+//! Each keyword is found through a *fingerprint*, a window of it that is
+//! rare in source text: eight bytes for keywords that long (`r login` for
+//! `docker login`, where four bytes such as `logi` would stop at every
 //! `login`), else four (`book` for `facebook`, not `face`, which every
 //! `interface` contains), else its three bytes. At every position the text
 //! there is case-folded and hashed twice, as a short and as a long window;
-//! each hash picks one bit of a shared 32 KiB bitmap (a short window's
-//! first three bytes pick the word and its fourth the bit, so a three-byte
-//! keyword sets a whole word). Only where a bit is set are the keywords
+//! each hash picks a word of a shared 32 KiB bitmap and two bits in it,
+//! and passes when both are set (a short window's first three bytes pick
+//! the word, its fourth the bits). Three-byte keywords are tested exactly
+//! through three byte tables. Only where a test passes are the keywords
 //! behind it compared with the text. With AVX-512 sixteen positions are
 //! hashed per step (byte permutes build the windows, gathers read the
 //! bitmap); otherwise one at a time in plain 64-bit arithmetic. An
@@ -105,23 +106,25 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// Word and bit of a short window (four folded bytes): the first three
-/// bytes hash to the word, the fourth's low five bits are the bit.
+/// Word and bits of a short window (four folded bytes): the first three
+/// bytes hash to the word, the fourth's low and high five bits pick two
+/// bits, so a word holding one fingerprint passes almost only its fourth
+/// byte.
 #[inline(always)]
 fn short_slot(w: u32) -> (usize, u32) {
     (
         (w.wrapping_mul(HASH_LO) >> (32 - WORD_BITS)) as usize,
-        (w >> 24) & 31,
+        1 << ((w >> 24) & 31) | 1 << (w >> 27),
     )
 }
 
-/// Word and bit of a long window (eight folded bytes, as two halves).
+/// Word and two bits of a long window (eight folded bytes, as two halves).
 #[inline(always)]
 fn long_slot(lo: u32, hi: u32) -> (usize, u32) {
     let x = (lo.wrapping_mul(HASH_LO) ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
     (
         (x >> (32 - WORD_BITS)) as usize,
-        (x >> (27 - WORD_BITS)) & 31,
+        1 << ((x >> (27 - WORD_BITS)) & 31) | 1 << ((x >> (22 - WORD_BITS)) & 31),
     )
 }
 
@@ -272,13 +275,13 @@ impl Prefilter {
             };
             if k.len() >= LONG {
                 let p = at(rarest_window(k, LONG), u64::MAX);
-                let (w, b) = long_slot(p.folded as u32, (p.folded >> 32) as u32);
-                bitmap[w] |= 1 << b;
+                let (w, bits) = long_slot(p.folded as u32, (p.folded >> 32) as u32);
+                bitmap[w] |= bits;
                 long.push((w, p));
             } else if k.len() >= 4 {
                 let p = at(rarest_window(k, 4), 0xFFFF_FFFF);
-                let (w, b) = short_slot(p.folded as u32);
-                bitmap[w] |= 1 << b;
+                let (w, bits) = short_slot(p.folded as u32);
+                bitmap[w] |= bits;
                 short.push((w, p));
             } else {
                 let p = at(0, 0x00FF_FFFF);
@@ -305,8 +308,8 @@ impl Prefilter {
     }
 
     #[inline(always)]
-    fn marked(&self, (w, b): (usize, u32)) -> bool {
-        self.bitmap[w] & (1 << b) != 0
+    fn marked(&self, (w, bits): (usize, u32)) -> bool {
+        self.bitmap[w] & bits == bits
     }
 
     /// Calls `f` for every keyword occurrence, overlapping ones included.
@@ -388,11 +391,17 @@ impl Prefilter {
                 )
             }
         });
-        // Bit `bit % 32` of word `word`, rotated down to bit 0.
-        let test = |word: __m512i, bit: __m512i| -> u64 {
+        // Whether bits `a % 32` and `b % 32` of word `word` are both set:
+        // (bit a | bit b) & !word is zero.
+        let test = |word: __m512i, a: __m512i, b: __m512i| -> u64 {
             // SAFETY: `word` < WORDS, the length of the bitmap.
             let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
-            u64::from(_mm512_test_epi32_mask(_mm512_rorv_epi32(got, bit), one))
+            let missing = _mm512_ternarylogic_epi32::<0x0E>(
+                got,
+                _mm512_rolv_epi32(one, a),
+                _mm512_rolv_epi32(one, b),
+            );
+            u64::from(_mm512_testn_epi32_mask(missing, missing))
         };
         // Group g's sixteen positions of `bytes`: (short, long) candidates.
         let group = |bytes: __m512i, g: usize| -> (u64, u64) {
@@ -403,6 +412,7 @@ impl Prefilter {
             let short = test(
                 _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product),
                 _mm512_srli_epi32::<24>(lo),
+                _mm512_srli_epi32::<27>(lo),
             );
             // product ^ lo ^ hi_rotated in one instruction.
             let x = _mm512_mullo_epi32(
@@ -412,6 +422,7 @@ impl Prefilter {
             let long = test(
                 _mm512_srli_epi32::<{ 32 - WORD_BITS }>(x),
                 _mm512_srli_epi32::<{ 27 - WORD_BITS }>(x),
+                _mm512_srli_epi32::<{ 22 - WORD_BITS }>(x),
             );
             (short, long)
         };
