@@ -37,6 +37,8 @@ pub fn objects(
         locate::documents(text)
     };
     let several = docs.len() > 1;
+    // Documents come in order: lines are counted once across them.
+    let mut lines = locate::LineCounter::default();
     for (i, doc) in docs.into_iter().enumerate() {
         // In a long stream most documents are not objects with values
         // (plain config): the substring sniff is far cheaper than a parse.
@@ -81,10 +83,10 @@ pub fn objects(
         let place = match anchor {
             Some(pos) => Place::Fixed(pos),
             None => {
-                let start = locate::LineCounter::default().pos(text, doc.start);
+                let start = lines.pos(text, doc.start);
                 Place::Located {
                     text,
-                    positions: locate::locate(text, doc, &value),
+                    positions: locate::locate(text, doc, &value, &mut lines),
                     start,
                 }
             }
@@ -499,7 +501,10 @@ fn object_keys_only(doc: &[u8]) -> Option<ObjectKeys> {
         }
     };
     let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', doc).map(|nl| nl + 1));
+    // One more start than newlines: the last index is the line count.
+    let mut lines = 0;
     for (line, at) in line_starts.enumerate() {
+        lines = line;
         let starts_block = doc
             .get(at)
             .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'"' || b == b'\'' || b == b'_');
@@ -518,7 +523,6 @@ fn object_keys_only(doc: &[u8]) -> Option<ObjectKeys> {
         end_block(at, line, keep, block, block_line);
         (block, block_line, keep) = (at, line, kept);
     }
-    let lines = memchr::memchr_iter(b'\n', doc).count();
     end_block(doc.len(), lines, keep, block, block_line);
     cut.then_some(out)
 }

@@ -42,14 +42,16 @@ const MAX_MISSES: u32 = 64;
 /// keys, a Helm release payload included, are smaller).
 const MAX_REACH: usize = 64 << 20;
 
-/// Locates every mapping value of `root`, parsed from `text[doc]`.
-pub fn locate(text: &[u8], doc: Range<usize>, root: &Value) -> Positions {
+/// Locates every mapping value of `root`, parsed from `text[doc]`. `lines`
+/// counts lines of `text`; kept across the documents of a stream, each is
+/// counted once.
+pub fn locate(text: &[u8], doc: Range<usize>, root: &Value, lines: &mut LineCounter) -> Positions {
     let mut w = Walker {
         text,
         end: doc.end.min(text.len()),
         cursor: doc.start,
         misses: 0,
-        lines: LineCounter::default(),
+        lines,
         starts: HashMap::new(),
     };
     w.walk(root);
@@ -100,16 +102,16 @@ impl LineCounter {
     }
 }
 
-struct Walker<'t> {
+struct Walker<'t, 'l> {
     text: &'t [u8],
     end: usize,
     cursor: usize,
     misses: u32,
-    lines: LineCounter,
+    lines: &'l mut LineCounter,
     starts: HashMap<usize, (Pos, usize)>,
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
     fn walk(&mut self, v: &Value) {
         match v {
             Value::Mapping(m) => {
@@ -237,7 +239,12 @@ mod tests {
 
     fn positions_of(text: &str, path: &[&str]) -> Option<Pos> {
         let v: Value = serde_norway::from_str(text).expect("valid");
-        let p = locate(text.as_bytes(), 0..text.len(), &v);
+        let p = locate(
+            text.as_bytes(),
+            0..text.len(),
+            &v,
+            &mut LineCounter::default(),
+        );
         let mut cur = &v;
         for k in path {
             cur = match k.parse::<usize>() {
