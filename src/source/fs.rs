@@ -152,10 +152,10 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> 
     if len > max {
         return Ok(false);
     }
-    buf.clear();
     // Files that report no size (procfs, sysfs) are read to their end, never
     // past `max`.
     if len == 0 {
+        buf.clear();
         file.take(max + 1).read_to_end(buf)?;
         return Ok(buf.len() as u64 <= max);
     }
@@ -163,6 +163,8 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> 
     // are not taken): `read_to_end` would read in growing steps from 8 KiB
     // and then once more to see the end, three calls for a typical file.
     let len = usize::try_from(len).expect("len <= max, which fits in memory");
+    // The last file's bytes are overwritten, not zeroed first: only growth
+    // is.
     buf.resize(len, 0);
     let mut filled = 0;
     while filled < len {
