@@ -32,6 +32,8 @@ const DEFAULT_SPAN: usize = 512;
 const DEFAULT_LOOKBEHIND: usize = 256;
 /// How far a window may be widened to reach a line boundary.
 const LINE_SNAP_LIMIT: usize = 4096;
+/// Generic windows a blob needs before they are screened together.
+const SCREEN_MIN_WINDOWS: usize = 64;
 /// Paired matches (key id + secret) must sit within this many bytes.
 const PAIR_DISTANCE: usize = 1024;
 
@@ -336,8 +338,17 @@ impl Engine {
         if let Some(state) = &mut scratch.screen {
             state.reset();
         }
+        // Building the screen costs a few milliseconds once: worth it for
+        // blobs with many generic windows, not for a pre-commit hook's
+        // few lines.
+        let screened = scratch
+            .windows
+            .iter()
+            .filter(|w| self.rules[w.0 as usize].generic)
+            .nth(SCREEN_MIN_WINDOWS - 1)
+            .is_some();
         for &(ri, start, end) in &scratch.windows {
-            if self.rules[ri as usize].generic {
+            if screened && self.rules[ri as usize].generic {
                 if let Some(screen) = self.screen() {
                     let state = scratch.screen.get_or_insert_with(|| screen.state());
                     if !screen.may_match(state, data, (start, end), ri as usize) {

@@ -239,10 +239,22 @@ fn the_generic_screen_changes_no_match() {
             ));
         }
     }
+    assert!(text.lines().count() > 2 * SCREEN_MIN_WINDOWS);
     let mut scratch = Scratch::new();
     let with: Vec<Match> = screened.scan(text.as_bytes(), &mut scratch).to_vec();
     let without: Vec<Match> = unscreened.scan(text.as_bytes(), &mut scratch).to_vec();
     assert!(screened.screen().is_some(), "the screen was built and used");
     assert!(with.len() > 20, "generic examples match: {}", with.len());
     assert_eq!(with, without);
+}
+
+/// A few credential lines (a pre-commit hook's scan) are searched rule by
+/// rule: the screen is not built for them.
+#[test]
+fn a_blob_with_few_generic_windows_does_not_build_the_screen() {
+    let e = builtin();
+    let mut scratch = Scratch::new();
+    let text = b"db_password = \"q8Tz2LmW9xVn4RkP7\"\napi_token: ${TOKEN}\n";
+    assert_eq!(e.scan(text, &mut scratch).len(), 1);
+    assert!(e.screen.get().is_none());
 }
