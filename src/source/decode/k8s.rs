@@ -478,28 +478,10 @@ impl ObjectKeys {
 
 /// [`ObjectKeys`] of `doc`; `None` when every block is kept.
 fn object_keys_only(doc: &[u8]) -> Option<ObjectKeys> {
-    let mut out = ObjectKeys {
-        text: Vec::new(),
-        blocks: Vec::new(),
-    };
+    // Where each run of kept or of cut blocks starts (offset, line), and
+    // which it is; the lines before any key are kept.
+    let mut starts = vec![(0, 0, true)];
     let mut seen: Vec<&[u8]> = Vec::new();
-    let mut cut = false;
-    // The block being read: its start, first line, and whether it is kept
-    // (lines before any key are).
-    let (mut block, mut block_line, mut keep) = (0, 0, true);
-    let mut text_lines = 0;
-    let mut end_block = |at: usize, line: usize, keep: bool, block: usize, block_line: usize| {
-        if at == block {
-            return;
-        }
-        if keep {
-            out.blocks.push((text_lines, block_line));
-            out.text.extend_from_slice(&doc[block..at]);
-            text_lines += line - block_line;
-        } else {
-            cut = true;
-        }
-    };
     let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', doc).map(|nl| nl + 1));
     // One more start than newlines: the last index is the line count.
     let mut lines = 0;
@@ -520,10 +502,30 @@ fn object_keys_only(doc: &[u8]) -> Option<ObjectKeys> {
         if kept {
             seen.push(key);
         }
-        end_block(at, line, keep, block, block_line);
-        (block, block_line, keep) = (at, line, kept);
+        if starts.last().is_some_and(|&(_, _, k)| k != kept) {
+            starts.push((at, line, kept));
+        }
     }
-    end_block(doc.len(), lines, keep, block, block_line);
+    // The end, as the start of one more run.
+    starts.push((doc.len(), lines, false));
+    let mut out = ObjectKeys {
+        text: Vec::new(),
+        blocks: Vec::new(),
+    };
+    let (mut cut, mut text_lines) = (false, 0);
+    for pair in starts.windows(2) {
+        let ((from, from_line, kept), (to, to_line, _)) = (pair[0], pair[1]);
+        if from == to {
+            continue;
+        }
+        if kept {
+            out.blocks.push((text_lines, from_line));
+            out.text.extend_from_slice(&doc[from..to]);
+            text_lines += to_line - from_line;
+        } else {
+            cut = true;
+        }
+    }
     cut.then_some(out)
 }
 
