@@ -159,8 +159,9 @@ fn rarest_window(k: &[u8], width: usize) -> usize {
             let common = window
                 .windows(4)
                 .filter(|g| {
-                    let gram = u32::from_le_bytes([g[0], g[1], g[2], g[3]]) | FOLD;
-                    COMMON_GRAMS.binary_search(&gram).is_ok()
+                    COMMON_GRAMS
+                        .binary_search(&(folded_window(g, 0) as u32))
+                        .is_ok()
                 })
                 .count();
             let score: u32 = window
