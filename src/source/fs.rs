@@ -162,7 +162,9 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> 
     // Otherwise the size `stat` gave, in one `read` (bytes appended since
     // are not taken): `read_to_end` would read in growing steps from 8 KiB
     // and then once more to see the end, three calls for a typical file.
-    let len = usize::try_from(len).expect("len <= max, which fits in memory");
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(false);
+    };
     // The last file's bytes are overwritten, not zeroed first: only growth
     // is.
     buf.resize(len, 0);
