@@ -6,14 +6,16 @@
 //! `docker login`, where four bytes such as `logi` would stop at every
 //! `login`), else four (`book` for `facebook`, not `face`, which every
 //! `interface` contains), else its three bytes. At every position the text
-//! there is case-folded and hashed twice, as a short and as a long window;
-//! each hash picks a word of a shared 32 KiB bitmap and two bits in it,
-//! and passes when both are set (a short window's first three bytes pick
-//! the word, its fourth the bits). Three-byte keywords are tested exactly
-//! through three byte tables. Only where a test passes are the keywords
-//! behind it compared with the text. With AVX-512 sixteen positions are
-//! hashed per step (byte permutes build the windows, gathers read the
-//! bitmap); otherwise one at a time in plain 64-bit arithmetic. An
+//! there is case-folded; its first three bytes pick a word of a 32 KiB
+//! bitmap, and two pairs of bits in that word test it as a short window
+//! (bits picked by its fourth byte) and as a long one (bits picked by a
+//! hash of all eight). A test passes when both its bits are set. One load
+//! per position serves both tests: the loads are what the scan waits on.
+//! Three-byte keywords are tested exactly through three byte tables. Only
+//! where a test passes are the keywords behind it compared with the text.
+//! With AVX-512 sixteen positions are hashed per step (byte permutes build
+//! the windows, a gather reads the bitmap); otherwise one at a time in
+//! plain 64-bit arithmetic. An
 //! Aho-Corasick automaton over hundreds of case-insensitive keywords walks
 //! every byte through a large transition table and measured several times
 //! slower here.
@@ -118,13 +120,16 @@ fn short_slot(w: u32) -> (usize, u32) {
     )
 }
 
-/// Word and two bits of a long window (eight folded bytes, as two halves).
+/// Word and two bits of a long window (eight folded bytes, as two halves):
+/// the word of its first three bytes, as for a short window, so one load
+/// serves both tests; the bits hash all eight.
 #[inline(always)]
 fn long_slot(lo: u32, hi: u32) -> (usize, u32) {
-    let x = (lo.wrapping_mul(HASH_LO) ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
+    let product = lo.wrapping_mul(HASH_LO);
+    let x = (product ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
     (
-        (x >> (32 - WORD_BITS)) as usize,
-        1 << ((x >> (27 - WORD_BITS)) & 31) | 1 << ((x >> (22 - WORD_BITS)) & 31),
+        (product >> (32 - WORD_BITS)) as usize,
+        1 << (x >> 27) | 1 << ((x >> 22) & 31),
     )
 }
 
@@ -392,11 +397,9 @@ impl Prefilter {
                 )
             }
         });
-        // Whether bits `a % 32` and `b % 32` of word `word` are both set:
-        // (bit a | bit b) & !word is zero.
-        let test = |word: __m512i, a: __m512i, b: __m512i| -> u64 {
-            // SAFETY: `word` < WORDS, the length of the bitmap.
-            let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
+        // Whether bits `a % 32` and `b % 32` of `got` are both set:
+        // (bit a | bit b) & !got is zero.
+        let test = |got: __m512i, a: __m512i, b: __m512i| -> u64 {
             let missing = _mm512_ternarylogic_epi32::<0x0E>(
                 got,
                 _mm512_rolv_epi32(one, a),
@@ -410,8 +413,11 @@ impl Prefilter {
             let hi_rotated =
                 _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g + 1], bytes), fold);
             let product = _mm512_mullo_epi32(lo, hash_lo);
+            let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
+            // SAFETY: `word` < WORDS, the length of the bitmap.
+            let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
             let short = test(
-                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product),
+                got,
                 _mm512_srli_epi32::<24>(lo),
                 _mm512_srli_epi32::<27>(lo),
             );
@@ -420,11 +426,7 @@ impl Prefilter {
                 _mm512_ternarylogic_epi32::<0x96>(product, lo, hi_rotated),
                 hash_long,
             );
-            let long = test(
-                _mm512_srli_epi32::<{ 32 - WORD_BITS }>(x),
-                _mm512_srli_epi32::<{ 27 - WORD_BITS }>(x),
-                _mm512_srli_epi32::<{ 22 - WORD_BITS }>(x),
-            );
+            let long = test(got, _mm512_srli_epi32::<27>(x), _mm512_srli_epi32::<22>(x));
             (short, long)
         };
         let mut i = 0;
