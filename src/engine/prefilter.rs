@@ -8,8 +8,8 @@
 //! `interface` contains), else its three bytes. At every position the text
 //! there is case-folded; its first three bytes pick a word of a 32 KiB
 //! bitmap, and two pairs of bits in that word test it as a short window
-//! (bits picked by its fourth byte) and as a long one (bits picked by a
-//! hash of all eight). A test passes when both its bits are set. One load
+//! (bits picked by a hash of its four bytes) and as a long one (of all
+//! eight). A test passes when both its bits are set. One load
 //! per position serves both tests: the loads are what the scan waits on.
 //! Three-byte keywords are tested exactly through three byte tables. Only
 //! where a test passes are the keywords behind it compared with the text.
@@ -38,6 +38,8 @@ const FOLD64: u64 = 0x2020_2020_2020_2020;
 /// word, and a term of the long hash, from one multiplication.
 const HASH_LO: u32 = 0x9E37_7900;
 const HASH_LONG: u32 = 0xC2B2_AE3D;
+/// Multiplier of a short window, for its bits.
+const HASH_FOUR: u32 = 0x85EB_CA77;
 /// Bytes in a long fingerprint.
 const LONG: usize = 8;
 
@@ -109,14 +111,14 @@ pub struct Hit {
 }
 
 /// Word and bits of a short window (four folded bytes): the first three
-/// bytes hash to the word, the fourth's low and high five bits pick two
-/// bits, so a word holding one fingerprint passes almost only its fourth
-/// byte.
+/// bytes hash to the word, all four to two bits. (The fourth byte alone
+/// picked the bits before; fingerprints sharing a word then shared bits.)
 #[inline(always)]
 fn short_slot(w: u32) -> (usize, u32) {
+    let x = w.wrapping_mul(HASH_FOUR);
     (
         (w.wrapping_mul(HASH_LO) >> (32 - WORD_BITS)) as usize,
-        1 << ((w >> 24) & 31) | 1 << (w >> 27),
+        1 << (x >> 27) | 1 << ((x >> 22) & 31),
     )
 }
 
@@ -357,9 +359,6 @@ impl Prefilter {
 
     /// Tests positions sixteen at a time, sixty-four per step, while the
     /// loads fit, and returns the first position left for the scalar loop.
-    /// The tests of a step are independent and their results are merged
-    /// before any candidate is confirmed, so the gathers overlap instead of
-    /// waiting behind each confirmation's branches.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
@@ -381,8 +380,9 @@ impl Prefilter {
         });
         let fold = _mm512_set1_epi32(FOLD as i32);
         let one = _mm512_set1_epi32(1);
-        let (hash_lo, hash_long) = (
+        let (hash_lo, hash_four, hash_long) = (
             _mm512_set1_epi32(HASH_LO as i32),
+            _mm512_set1_epi32(HASH_FOUR as i32),
             _mm512_set1_epi32(HASH_LONG as i32),
         );
         let bitmap = self.bitmap.as_ptr().cast::<i32>();
@@ -416,10 +416,11 @@ impl Prefilter {
             let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
             // SAFETY: `word` < WORDS, the length of the bitmap.
             let got = unsafe { _mm512_i32gather_epi32::<4>(word, bitmap) };
+            let x4 = _mm512_mullo_epi32(lo, hash_four);
             let short = test(
                 got,
-                _mm512_srli_epi32::<24>(lo),
-                _mm512_srli_epi32::<27>(lo),
+                _mm512_srli_epi32::<27>(x4),
+                _mm512_srli_epi32::<22>(x4),
             );
             // product ^ lo ^ hi_rotated in one instruction.
             let x = _mm512_mullo_epi32(
@@ -429,48 +430,57 @@ impl Prefilter {
             let long = test(got, _mm512_srli_epi32::<27>(x), _mm512_srli_epi32::<22>(x));
             (short, long)
         };
+        // Candidates are confirmed a chunk of steps at a time: the steps'
+        // gathers then flow without waiting behind confirmation branches
+        // that mispredict.
+        const STEPS: usize = 128;
+        let (mut shorts, mut longs) = ([0u64; STEPS], [0u64; STEPS]);
         let mut i = 0;
         while i + 80 <= n {
-            // SAFETY: i + 80 <= n, so the 64 bytes at i and at i + 16 are
-            // in `data`.
-            let (head, tail) = unsafe {
-                (
-                    _mm512_loadu_si512(data.as_ptr().add(i).cast()),
-                    _mm512_loadu_si512(data.as_ptr().add(i + 16).cast()),
-                )
-            };
-            let (s0, l0) = group(head, 0);
-            let (s1, l1) = group(head, 1);
-            let (s2, l2) = group(head, 2);
-            let (s3, l3) = group(tail, 2);
-            // SAFETY: as above, the 64 bytes at i + 1 and i + 2 are in `data`.
-            let (one_on, two_on) = unsafe {
-                (
-                    _mm512_loadu_si512(data.as_ptr().add(i + 1).cast()),
-                    _mm512_loadu_si512(data.as_ptr().add(i + 2).cast()),
-                )
-            };
-            let tris = _mm512_and_si512(
-                _mm512_and_si512(
-                    _mm512_permutex2var_epi8(tri[0].0, head, tri[0].1),
-                    _mm512_permutex2var_epi8(tri[1].0, one_on, tri[1].1),
-                ),
-                _mm512_permutex2var_epi8(tri[2].0, two_on, tri[2].1),
-            );
-            let short = s0 | s1 << 16 | s2 << 32 | s3 << 48 | _mm512_test_epi8_mask(tris, tris);
-            let long = l0 | l1 << 16 | l2 << 32 | l3 << 48;
-            let mut set = short | long;
-            while set != 0 {
-                let k = set.trailing_zeros();
-                if short & (1 << k) != 0 {
-                    self.confirm_short(data, i + k as usize, f);
-                }
-                if long & (1 << k) != 0 {
-                    self.confirm_long(data, i + k as usize, f);
-                }
-                set &= set - 1;
+            let steps = ((n - 16 - i) / 64).min(STEPS);
+            for step in 0..steps {
+                let at = i + 64 * step;
+                // SAFETY: at + 80 <= n, so the 64 bytes at at, at + 1,
+                // at + 2 and at + 16 are in `data`.
+                let (head, one_on, two_on, tail) = unsafe {
+                    (
+                        _mm512_loadu_si512(data.as_ptr().add(at).cast()),
+                        _mm512_loadu_si512(data.as_ptr().add(at + 1).cast()),
+                        _mm512_loadu_si512(data.as_ptr().add(at + 2).cast()),
+                        _mm512_loadu_si512(data.as_ptr().add(at + 16).cast()),
+                    )
+                };
+                let (s0, l0) = group(head, 0);
+                let (s1, l1) = group(head, 1);
+                let (s2, l2) = group(head, 2);
+                let (s3, l3) = group(tail, 2);
+                let tris = _mm512_and_si512(
+                    _mm512_and_si512(
+                        _mm512_permutex2var_epi8(tri[0].0, head, tri[0].1),
+                        _mm512_permutex2var_epi8(tri[1].0, one_on, tri[1].1),
+                    ),
+                    _mm512_permutex2var_epi8(tri[2].0, two_on, tri[2].1),
+                );
+                shorts[step] =
+                    s0 | s1 << 16 | s2 << 32 | s3 << 48 | _mm512_test_epi8_mask(tris, tris);
+                longs[step] = l0 | l1 << 16 | l2 << 32 | l3 << 48;
             }
-            i += 64;
+            for step in 0..steps {
+                let (short, long) = (shorts[step], longs[step]);
+                let mut set = short | long;
+                while set != 0 {
+                    let k = set.trailing_zeros();
+                    let at = i + 64 * step + k as usize;
+                    if short & (1 << k) != 0 {
+                        self.confirm_short(data, at, f);
+                    }
+                    if long & (1 << k) != 0 {
+                        self.confirm_long(data, at, f);
+                    }
+                    set &= set - 1;
+                }
+            }
+            i += 64 * steps;
         }
         i
     }
