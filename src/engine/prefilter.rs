@@ -408,11 +408,11 @@ impl Prefilter {
             );
             u64::from(_mm512_testn_epi32_mask(missing, missing))
         };
-        // Group g's sixteen positions of `bytes`: (short, long) candidates.
+        // Group g's sixteen positions of `bytes` (folded): (short, long)
+        // candidates.
         let group = |bytes: __m512i, g: usize| -> (u64, u64) {
-            let lo = _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g], bytes), fold);
-            let hi_rotated =
-                _mm512_or_si512(_mm512_permutexvar_epi8(windows[2 * g + 1], bytes), fold);
+            let lo = _mm512_permutexvar_epi8(windows[2 * g], bytes);
+            let hi_rotated = _mm512_permutexvar_epi8(windows[2 * g + 1], bytes);
             let product = _mm512_mullo_epi32(lo, hash_lo);
             let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
             // SAFETY: `word` < WORDS, the length of the bitmap. Two gathers
@@ -457,9 +457,11 @@ impl Prefilter {
                         _mm512_loadu_si512(data.as_ptr().add(at + 16).cast()),
                     )
                 };
-                let (s0, l0) = group(head, 0);
-                let (s1, l1) = group(head, 1);
-                let (s2, l2) = group(head, 2);
+                // Folded once here, not per window.
+                let (folded, tail) = (_mm512_or_si512(head, fold), _mm512_or_si512(tail, fold));
+                let (s0, l0) = group(folded, 0);
+                let (s1, l1) = group(folded, 1);
+                let (s2, l2) = group(folded, 2);
                 let (s3, l3) = group(tail, 2);
                 let tris = _mm512_and_si512(
                     _mm512_and_si512(
