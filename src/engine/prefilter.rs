@@ -475,17 +475,15 @@ impl Prefilter {
                 longs[step] = l0 | l1 << 16 | l2 << 32 | l3 << 48;
             }
             for step in 0..steps {
-                let (short, long) = (shorts[step], longs[step]);
-                let mut set = short | long;
+                let base = i + 64 * step;
+                let mut set = shorts[step];
                 while set != 0 {
-                    let k = set.trailing_zeros();
-                    let at = i + 64 * step + k as usize;
-                    if short & (1 << k) != 0 {
-                        self.confirm_short(data, at, f);
-                    }
-                    if long & (1 << k) != 0 {
-                        self.confirm_long(data, at, f);
-                    }
+                    self.confirm_short(data, base + set.trailing_zeros() as usize, f);
+                    set &= set - 1;
+                }
+                let mut set = longs[step];
+                while set != 0 {
+                    self.confirm_long(data, base + set.trailing_zeros() as usize, f);
                     set &= set - 1;
                 }
             }
