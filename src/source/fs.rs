@@ -92,7 +92,8 @@ pub fn scan(opts: &FsOptions, sink: &dyn Sink) -> Result<(), FsError> {
                 return WalkState::Continue;
             }
             match read_file(path, max, &mut buf) {
-                Ok(true) => {
+                Ok(Some(len)) => {
+                    let buf = &buf[..len];
                     let name = path.to_string_lossy();
                     let mut entries = ArchiveEntries {
                         sink,
@@ -100,11 +101,11 @@ pub fn scan(opts: &FsOptions, sink: &dyn Sink) -> Result<(), FsError> {
                     };
                     // A chart `.tgz` or a `.jar` is read entry by entry; its
                     // compressed bytes hold nothing to match.
-                    if !archive::walk_archive_file(&name, &buf, &limits, &mut entries) {
-                        worker.blob(&Origin::file(path), &buf);
+                    if !archive::walk_archive_file(&name, buf, &limits, &mut entries) {
+                        worker.blob(&Origin::file(path), buf);
                     }
                 }
-                Ok(false) => sink.skipped(
+                Ok(None) => sink.skipped(
                     &path.to_string_lossy(),
                     &format!("larger than --max-file-size ({max} bytes)"),
                 ),
@@ -145,40 +146,42 @@ impl archive::Visitor for ArchiveEntries<'_, '_> {
     }
 }
 
-/// Reads `path` into `buf` (reused); `Ok(false)` when it exceeds `max`.
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+/// Reads `path` into the start of `buf` (reused) and returns its length;
+/// `Ok(None)` when it exceeds `max`.
+fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     if len > max {
-        return Ok(false);
+        return Ok(None);
     }
     // Files that report no size (procfs, sysfs) are read to their end, never
     // past `max`.
     if len == 0 {
         buf.clear();
         file.take(max + 1).read_to_end(buf)?;
-        return Ok(buf.len() as u64 <= max);
+        return Ok((buf.len() as u64 <= max).then_some(buf.len()));
     }
     // Otherwise the size `stat` gave, in one `read` (bytes appended since
     // are not taken): `read_to_end` would read in growing steps from 8 KiB
     // and then once more to see the end, three calls for a typical file.
     let Ok(len) = usize::try_from(len) else {
-        return Ok(false);
+        return Ok(None);
     };
-    // The last file's bytes are overwritten, not zeroed first: only growth
-    // is.
-    buf.resize(len, 0);
+    // The buffer keeps the length of the largest file read so far: earlier
+    // files' bytes are overwritten, and only growth past them is zeroed.
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
     let mut filled = 0;
     while filled < len {
-        match file.read(&mut buf[filled..]) {
+        match file.read(&mut buf[filled..len]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(filled);
-    Ok(true)
+    Ok(Some(filled))
 }
 
 fn error_path(err: &ignore::Error) -> String {
@@ -202,9 +205,14 @@ mod tests {
         let text: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
         std::fs::write(&path, &text).expect("write");
         let mut buf = b"left from the last file".to_vec();
-        assert!(read_file(&path, 200_000, &mut buf).expect("reads"));
+        let len = read_file(&path, 200_000, &mut buf).expect("reads");
+        assert_eq!(len, Some(text.len()));
         assert_eq!(buf, text);
-        assert!(!read_file(&path, 199_999, &mut buf).expect("reads"));
+        assert_eq!(read_file(&path, 199_999, &mut buf).expect("reads"), None);
+        // A smaller file after it: its bytes, then the rest of the buffer.
+        std::fs::write(&path, b"short").expect("write");
+        assert_eq!(read_file(&path, 100, &mut buf).expect("reads"), Some(5));
+        assert_eq!(&buf[..5], b"short");
     }
 
     /// procfs files report no size but have content.
@@ -214,12 +222,14 @@ mod tests {
         let mut buf = Vec::new();
         let path = std::path::Path::new("/proc/self/status");
         assert_eq!(std::fs::metadata(path).expect("procfs").len(), 0);
-        assert!(read_file(path, 1 << 20, &mut buf).expect("reads"));
+        let len = read_file(path, 1 << 20, &mut buf)
+            .expect("reads")
+            .expect("under the limit");
         assert!(
-            buf.starts_with(b"Name:"),
+            buf[..len].starts_with(b"Name:"),
             "{}",
             String::from_utf8_lossy(&buf)
         );
-        assert!(!read_file(path, 4, &mut buf).expect("reads"));
+        assert_eq!(read_file(path, 4, &mut buf).expect("reads"), None);
     }
 }
