@@ -4,6 +4,7 @@
 mod cli;
 mod cmd;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,14 +40,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Rules(RulesCommand::List { rules }) => {
             let engine = cmd::build_engine(&rules)?;
+            let mut out = std::io::stdout().lock();
             for r in engine.rules() {
-                println!(
+                let line = writeln!(
+                    out,
                     "{:<40} {:<7} {:<20} {}",
                     r.id,
                     r.confidence.as_str(),
                     r.provider,
                     r.name
                 );
+                match line {
+                    Ok(()) => {}
+                    // A reader that stops early (`| head`) closed the pipe.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    Err(e) => return Err(e.into()),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

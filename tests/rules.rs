@@ -126,3 +126,24 @@ rules:
     assert_eq!(m.len(), 1);
     assert_eq!((m[0].line, m[0].column), (2, 8));
 }
+
+/// `rules list | head -1`: the reader closes the pipe early (here before
+/// the list is written, as `head` does once it has its lines); the list
+/// stops quietly instead of panicking on the failed write.
+#[cfg(unix)]
+#[test]
+fn rules_list_into_a_pipe_closed_early_exits_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakhound"))
+        .args(["rules", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Closes the only read end: every write of the list fails.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+}
