@@ -13,9 +13,10 @@
 //! per position serves both tests: the loads are what the scan waits on.
 //! Three-byte keywords are tested exactly through three byte tables. Only
 //! where a test passes are the keywords behind it compared with the text.
-//! With AVX-512 sixteen positions are hashed per step (byte permutes build
-//! the windows, a gather reads the bitmap); otherwise one at a time in
-//! plain 64-bit arithmetic. An
+//! With AVX-512 sixteen positions are hashed at a time (byte permutes build
+//! the windows, gathers read the bitmap) and candidates are confirmed after
+//! each 8 KiB; otherwise one position at a time in plain 64-bit
+//! arithmetic. An
 //! Aho-Corasick automaton over hundreds of case-insensitive keywords walks
 //! every byte through a large transition table and measured several times
 //! slower here.
@@ -110,29 +111,29 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// Word and bits of a short window (four folded bytes): the first three
-/// bytes hash to the word, all four to two bits. (The fourth byte alone
-/// picked the bits before; fingerprints sharing a word then shared bits.)
+/// The bitmap word of a window whose first four folded bytes are `lo`:
+/// a hash of its first three, the same for a short and a long window, so
+/// one load serves both tests.
+#[inline(always)]
+fn word_of(lo: u32) -> usize {
+    (lo.wrapping_mul(HASH_LO) >> (32 - WORD_BITS)) as usize
+}
+
+/// Word and bits of a short window (four folded bytes): all four bytes
+/// hash to two bits. (The fourth byte alone picked the bits before;
+/// fingerprints sharing a word then shared bits.)
 #[inline(always)]
 fn short_slot(w: u32) -> (usize, u32) {
     let x = w.wrapping_mul(HASH_FOUR);
-    (
-        (w.wrapping_mul(HASH_LO) >> (32 - WORD_BITS)) as usize,
-        1 << (x >> 27) | 1 << ((x >> 22) & 31),
-    )
+    (word_of(w), 1 << (x >> 27) | 1 << ((x >> 22) & 31))
 }
 
 /// Word and two bits of a long window (eight folded bytes, as two halves):
-/// the word of its first three bytes, as for a short window, so one load
-/// serves both tests; the bits hash all eight.
+/// the bits hash all eight.
 #[inline(always)]
 fn long_slot(lo: u32, hi: u32) -> (usize, u32) {
-    let product = lo.wrapping_mul(HASH_LO);
-    let x = (product ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
-    (
-        (product >> (32 - WORD_BITS)) as usize,
-        1 << (x >> 27) | 1 << ((x >> 22) & 31),
-    )
+    let x = (lo.wrapping_mul(HASH_LO) ^ lo ^ hi.rotate_right(16)).wrapping_mul(HASH_LONG);
+    (word_of(lo), 1 << (x >> 27) | 1 << ((x >> 22) & 31))
 }
 
 /// Up to eight bytes of `k` from `at`, case-folded, little-endian; bytes
@@ -294,7 +295,7 @@ impl Prefilter {
                 short.push((w, p));
             } else {
                 let p = at(0, 0x00FF_FFFF);
-                short.push((short_slot(p.folded as u32).0, p));
+                short.push((word_of(p.folded as u32), p));
                 tris.push([k[0], k[1], k[2]]);
             }
         }
@@ -496,15 +497,14 @@ impl Prefilter {
     #[inline(never)]
     fn confirm_short(&self, data: &[u8], at: usize, f: &mut impl FnMut(Hit)) {
         let w = folded_at(data, at);
-        self.confirm(self.short.word(short_slot(w as u32).0), w, data, at, f);
+        self.confirm(self.short.word(word_of(w as u32)), w, data, at, f);
     }
 
     /// Reports every keyword with a long fingerprint at `at`.
     #[inline(never)]
     fn confirm_long(&self, data: &[u8], at: usize, f: &mut impl FnMut(Hit)) {
         let w = folded_at(data, at);
-        let word = long_slot(w as u32, (w >> 32) as u32).0;
-        self.confirm(self.long.word(word), w, data, at, f);
+        self.confirm(self.long.word(word_of(w as u32)), w, data, at, f);
     }
 
     /// Reports each of `prints` that matches the folded window `w` at `at`
