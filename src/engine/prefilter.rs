@@ -13,10 +13,13 @@
 //! per position serves both tests: the loads are what the scan waits on.
 //! Three-byte keywords are tested exactly through three byte tables. Only
 //! where a test passes are the keywords behind it compared with the text.
-//! With AVX-512 sixteen positions are hashed at a time (byte permutes build
-//! the windows, gathers read the bitmap) and candidates are confirmed after
-//! each 8 KiB; otherwise one position at a time in plain 64-bit
-//! arithmetic. An
+//! With AVX-512 a first stage tests 64 positions at a time without the
+//! bitmap: fingerprints' first four folded bytes are put in 32 buckets,
+//! and a position passes when, for some bucket, byte tables (one permute
+//! each) say all four of its bytes could start one. About one position in
+//! eighteen passes in source text; only those are gathered, sixteen at a
+//! time, for the bitmap test. Candidates are confirmed after each 2 KiB.
+//! Otherwise one position at a time in plain 64-bit arithmetic. An
 //! Aho-Corasick automaton over hundreds of case-insensitive keywords walks
 //! every byte through a large transition table and measured several times
 //! slower here.
@@ -43,6 +46,8 @@ const HASH_LONG: u32 = 0xC2B2_AE3D;
 const HASH_FOUR: u32 = 0x85EB_CA77;
 /// Bytes in a long fingerprint.
 const LONG: usize = 8;
+/// Sets of eight buckets in the first stage.
+const FIRST_SETS: usize = 4;
 
 /// How rare each case-folded byte is in source text: `-8·log2(frequency)`
 /// over 80 MB of Rust, Python, JSON, YAML and Markdown (higher is rarer;
@@ -75,10 +80,14 @@ pub struct Prefilter {
     short: Table,
     long: Table,
     /// Three-byte keywords by bucket: bit `b` of `tri[j][c]` is set when a
-    /// keyword of bucket `b` has folded byte `c` (low seven bits) at `j`.
+    /// keyword of bucket `b` has folded byte `c` at `j` ([`six`] bits).
     /// Few such keywords share few bytes, so three table lookups ANDed
     /// nearly only pass where one occurs; no hash, no fourth byte.
-    tri: [[u8; 128]; 3],
+    tri: [[u8; 64]; 3],
+    /// First stage of the AVX-512 scan: bit `b` of `first[s][j][six(c)]` is
+    /// set when a fingerprint of bucket `8s + b` has folded byte `c` at `j`. A position goes on to the bitmap test only where some
+    /// bucket has all four of its bytes.
+    first: Box<[[[u8; 64]; 4]; FIRST_SETS]>,
     /// For each keyword, the rules that listed it.
     rules_of: Vec<Vec<u32>>,
     /// Whether this CPU runs the AVX-512 scan (checked once, at build).
@@ -187,7 +196,9 @@ fn detect_avx512() -> bool {
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vbmi")
+            && std::arch::is_x86_feature_detected!("avx512vbmi2")
             && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -197,26 +208,111 @@ fn detect_avx512() -> bool {
 
 /// Buckets three-byte keywords (lowercase) so that keywords sharing bytes
 /// share a bucket (`0q~` … `9q~`, `$1$` … `$y$`), keeping each bucket's
-/// byte sets, and so its false passes, small. The text is not folded for
-/// this test: a letter sets both its cases.
-fn tri_tables(tris: &[[u8; 3]]) -> [[u8; 128]; 3] {
-    let mut tables = [[0u8; 128]; 3];
+/// byte sets, and so its false passes, small. Bytes are looked up folded,
+/// by their [`six`] bits.
+fn tri_tables(tris: &[[u8; 3]]) -> [[u8; 64]; 3] {
+    let mut tables = [[0u8; 64]; 3];
     for t in tris {
-        let b = t.map(|c| usize::from(c & 0x7F));
+        let b = t.map(|c| usize::from(six(c | 0x20)));
         // The bucket whose byte sets grow least, then the emptiest.
         let bucket = (0..8)
             .min_by_key(|&g| {
                 let has = |j: usize, c: usize| tables[j][c] & (1 << g) != 0;
                 let grow = (0..3).filter(|&j| !has(j, b[j])).count();
                 let used = (0..3)
-                    .map(|j| (0..128).filter(|&c| has(j, c)).count())
+                    .map(|j| (0..64).filter(|&c| has(j, c)).count())
                     .sum::<usize>();
                 (grow, used)
             })
             .expect("eight buckets");
-        for (j, &c) in t.iter().enumerate() {
-            tables[j][usize::from(c & 0x7F)] |= 1 << bucket;
-            tables[j][usize::from(c.to_ascii_uppercase() & 0x7F)] |= 1 << bucket;
+        for (j, &c) in b.iter().enumerate() {
+            tables[j][c] |= 1 << bucket;
+        }
+    }
+    tables
+}
+
+/// Six bits that tell folded bytes apart as well as their low seven do:
+/// bit 5 is set in every folded byte, so bit 6 takes its place.
+fn six(c: u8) -> u8 {
+    (c & 0x1F) | (c >> 1 & 0x20)
+}
+
+/// Buckets the first four folded bytes of every fingerprint (three-byte
+/// ones, whose fourth byte is masked to zero, are tested by `tri`), each into the bucket whose pass rate over
+/// source text grows least.
+fn first_tables(prefixes: &[[u8; 4]]) -> Box<[[[u8; 64]; 4]; FIRST_SETS]> {
+    const BUCKETS: usize = 8 * FIRST_SETS;
+    let mut freq = [0f64; 64];
+    for c in 0..=255u8 {
+        freq[usize::from(six(c | 0x20))] +=
+            (-f64::from(RARITY[usize::from(c | 0x20)]) / 8.0).exp2();
+    }
+    let mut sorted: Vec<[u8; 4]> = prefixes.iter().filter(|p| p[3] != 0).copied().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // How many of a bucket's prefixes have each byte at each place, and
+    // the text frequency of the bytes present.
+    let mut uses = vec![[[0u16; 64]; 4]; BUCKETS];
+    let mut sum = [[0f64; 4]; BUCKETS];
+    let mut size = [0usize; BUCKETS];
+    let pass = |sum: &[f64; 4], size: usize| if size == 0 { 0.0 } else { sum.iter().product() };
+    let idx: Vec<[usize; 4]> = sorted
+        .iter()
+        .map(|p| p.map(|c| usize::from(six(c))))
+        .collect();
+    let mut home = vec![usize::MAX; idx.len()];
+    // Greedy placement, then a few rounds of moving each prefix to the
+    // bucket where it costs least, while that lowers the total.
+    for round in 0..4 {
+        let mut moved = false;
+        for (i, x) in idx.iter().enumerate() {
+            let from = home[i];
+            if from != usize::MAX {
+                size[from] -= 1;
+                for j in 0..4 {
+                    uses[from][j][x[j]] -= 1;
+                    if uses[from][j][x[j]] == 0 {
+                        sum[from][j] -= freq[x[j]];
+                    }
+                }
+            }
+            let cost = |b: usize| {
+                let grown: [f64; 4] = std::array::from_fn(|j| {
+                    sum[b][j]
+                        + if uses[b][j][x[j]] == 0 {
+                            freq[x[j]]
+                        } else {
+                            0.0
+                        }
+                });
+                pass(&grown, 1) - pass(&sum[b], size[b])
+            };
+            let to = (0..BUCKETS)
+                .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
+                .expect("buckets");
+            moved |= to != from;
+            home[i] = to;
+            size[to] += 1;
+            for j in 0..4 {
+                if uses[to][j][x[j]] == 0 {
+                    sum[to][j] += freq[x[j]];
+                }
+                uses[to][j][x[j]] += 1;
+            }
+        }
+        if !moved && round > 0 {
+            break;
+        }
+    }
+    let mut tables = Box::new([[[0u8; 64]; 4]; FIRST_SETS]);
+    for (b, sets) in uses.iter().enumerate() {
+        for (j, set) in sets.iter().enumerate() {
+            for (c, &n) in set.iter().enumerate() {
+                if n > 0 {
+                    tables[b / 8][j][c] |= 1 << (b % 8);
+                }
+            }
         }
     }
     tables
@@ -299,7 +395,13 @@ impl Prefilter {
                 tris.push([k[0], k[1], k[2]]);
             }
         }
+        let prefixes: Vec<[u8; 4]> = short
+            .iter()
+            .chain(&long)
+            .map(|(_, p)| (p.folded as u32).to_le_bytes())
+            .collect();
         Prefilter {
+            first: first_tables(&prefixes),
             keywords,
             bitmap,
             short: Table::new(&short),
@@ -313,7 +415,7 @@ impl Prefilter {
     /// Whether a three-byte keyword may start at `at` (`at + 3 <= len`).
     #[inline(always)]
     fn tri_marked(&self, data: &[u8], at: usize) -> bool {
-        let t = |j: usize| self.tri[j][usize::from(data[at + j] & 0x7F)];
+        let t = |j: usize| self.tri[j][usize::from(six(data[at + j] | 0x20))];
         t(0) & t(1) & t(2) != 0
     }
 
@@ -362,118 +464,169 @@ impl Prefilter {
     /// Tests positions sixteen at a time, sixty-four per step, while the
     /// loads fit, and returns the first position left for the scalar loop.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,avx2,popcnt")]
     unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
         use std::arch::x86_64::*;
         let n = data.len();
-        // Lane k of `windows[s]` holds the four loaded bytes from s + k:
-        // the low halves of group g's windows at s = 16g, their high
-        // halves at s = 16g + 4, already rotated by 16 bits as the long
-        // hash takes them.
-        let windows: [__m512i; 6] = std::array::from_fn(|i| {
-            let (s, rotate) = (16 * (i / 2) + 4 * (i % 2), 2 * (i % 2));
-            let mut idx = [0u8; 64];
-            for (l, b) in idx.iter_mut().enumerate() {
-                // Byte lane l = 4k + j of the 16 dword lanes.
-                *b = u8::try_from(s + l / 4 + (l % 4 + rotate) % 4).expect("index below 64");
-            }
-            // SAFETY: reads 64 bytes from a 64-byte array.
-            unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
+        let fold = _mm512_set1_epi8(0x20);
+        // SAFETY: reads 64-byte tables.
+        let tri: [__m512i; 3] =
+            std::array::from_fn(|j| unsafe { _mm512_loadu_si512(self.tri[j].as_ptr().cast()) });
+        // SAFETY: reads 64-byte tables.
+        let first: [[__m512i; 4]; FIRST_SETS] = std::array::from_fn(|s| {
+            std::array::from_fn(|j| unsafe { _mm512_loadu_si512(self.first[s][j].as_ptr().cast()) })
         });
-        let fold = _mm512_set1_epi32(FOLD as i32);
-        let one = _mm512_set1_epi32(1);
+        let low_five = _mm512_set1_epi8(0x1F);
+        let (fold32, one) = (_mm512_set1_epi32(FOLD as i32), _mm512_set1_epi32(1));
         let (hash_lo, hash_four, hash_long) = (
             _mm512_set1_epi32(HASH_LO as i32),
             _mm512_set1_epi32(HASH_FOUR as i32),
             _mm512_set1_epi32(HASH_LONG as i32),
         );
         let bitmap = self.bitmap.as_ptr().cast::<i32>();
-        // The three-byte tables, 128 bytes each as two 64-byte halves.
-        let tri: [(__m512i, __m512i); 3] = std::array::from_fn(|j| {
-            let t = self.tri[j].as_ptr();
-            // SAFETY: reads the two halves of a 128-byte table.
-            unsafe {
-                (
-                    _mm512_loadu_si512(t.cast()),
-                    _mm512_loadu_si512(t.add(64).cast()),
-                )
-            }
-        });
+        let iota16 = {
+            let lanes: [u16; 32] = std::array::from_fn(|l| l as u16);
+            // SAFETY: reads 64 bytes from a 64-byte array.
+            unsafe { _mm512_loadu_si512(lanes.as_ptr().cast()) }
+        };
+        // Picks the low and the high dwords of eight qwords in two vectors.
+        let (evens, odds) = (
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+            _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
+        );
         // Whether bits `a % 32` and `b % 32` of `got` are both set:
         // (bit a | bit b) & !got is zero.
-        let test = |got: __m512i, a: __m512i, b: __m512i| -> u64 {
+        let test = |got: __m512i, a: __m512i, b: __m512i| -> u16 {
             let missing = _mm512_ternarylogic_epi32::<0x0E>(
                 got,
                 _mm512_rolv_epi32(one, a),
                 _mm512_rolv_epi32(one, b),
             );
-            u64::from(_mm512_testn_epi32_mask(missing, missing))
+            _mm512_testn_epi32_mask(missing, missing)
         };
-        // Group g's sixteen positions of `bytes` (folded): (short, long)
-        // candidates.
-        let group = |bytes: __m512i, g: usize| -> (u64, u64) {
-            let lo = _mm512_permutexvar_epi8(windows[2 * g], bytes);
-            let hi_rotated = _mm512_permutexvar_epi8(windows[2 * g + 1], bytes);
-            let product = _mm512_mullo_epi32(lo, hash_lo);
-            let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
-            // SAFETY: `word` < WORDS, the length of the bitmap. Two gathers
-            // of eight measured ~7% faster than one of sixteen on Zen 4.
-            let got = unsafe {
-                let low = _mm256_i32gather_epi32::<4>(bitmap, _mm512_castsi512_si256(word));
-                let high =
-                    _mm256_i32gather_epi32::<4>(bitmap, _mm512_extracti64x4_epi64::<1>(word));
+        // Two gathers of eight measured faster than one of sixteen on Zen 4.
+        let gather = |base: *const i32, idx: __m512i| -> __m512i {
+            // SAFETY: callers pass indexes inside `base`'s allocation.
+            unsafe {
+                let low = _mm256_i32gather_epi32::<1>(base, _mm512_castsi512_si256(idx));
+                let high = _mm256_i32gather_epi32::<1>(base, _mm512_extracti64x4_epi64::<1>(idx));
                 _mm512_inserti64x4::<1>(_mm512_castsi256_si512(low), high)
-            };
-            let x4 = _mm512_mullo_epi32(lo, hash_four);
-            let short = test(
-                got,
-                _mm512_srli_epi32::<27>(x4),
-                _mm512_srli_epi32::<22>(x4),
-            );
-            // product ^ lo ^ hi_rotated in one instruction.
-            let x = _mm512_mullo_epi32(
-                _mm512_ternarylogic_epi32::<0x96>(product, lo, hi_rotated),
-                hash_long,
-            );
-            let long = test(got, _mm512_srli_epi32::<27>(x), _mm512_srli_epi32::<22>(x));
-            (short, long)
+            }
         };
-        // Candidates are confirmed a chunk of steps at a time: the steps'
-        // gathers then flow without waiting behind confirmation branches
-        // that mispredict.
-        const STEPS: usize = 128;
+        // The first stage's survivors, as positions; the bitmap test reads
+        // their windows sixteen at a time. A chunk of steps at a time, so
+        // the gathers of a chunk flow without waiting behind branches.
+        const STEPS: usize = 32;
+        let mut survivors = [0u16; STEPS * 64 + 32];
         let (mut shorts, mut longs) = ([0u64; STEPS], [0u64; STEPS]);
         let mut i = 0;
         while i + 80 <= n {
             let steps = ((n - 16 - i) / 64).min(STEPS);
+            let mut count = 0usize;
             for step in 0..steps {
                 let at = i + 64 * step;
-                // SAFETY: at + 80 <= n, so the 64 bytes at at, at + 1,
-                // at + 2 and at + 16 are in `data`.
-                let (head, one_on, two_on, tail) = unsafe {
+                // SAFETY: at + 80 <= n, so the 64 bytes at at..at + 3 are
+                // in `data`.
+                let raw: [__m512i; 4] = std::array::from_fn(|j| unsafe {
+                    _mm512_loadu_si512(data.as_ptr().add(at + j).cast())
+                });
+                // `six` of each folded byte (bit 5 of every folded byte is
+                // set; bits 6 and 7 are ignored by the permute).
+                let six = raw.map(|r| {
+                    let folded = _mm512_or_si512(r, fold);
+                    _mm512_ternarylogic_epi32::<0xB8>(
+                        _mm512_srli_epi16::<1>(folded),
+                        low_five,
+                        folded,
+                    )
+                });
+                let mut any = _mm512_setzero_si512();
+                for set in &first {
+                    let m = _mm512_ternarylogic_epi32::<0x80>(
+                        _mm512_permutexvar_epi8(six[0], set[0]),
+                        _mm512_permutexvar_epi8(six[1], set[1]),
+                        _mm512_permutexvar_epi8(six[2], set[2]),
+                    );
+                    any = _mm512_ternarylogic_epi32::<0xF8>(
+                        any,
+                        m,
+                        _mm512_permutexvar_epi8(six[3], set[3]),
+                    );
+                }
+                let passes = _mm512_test_epi8_mask(any, any);
+                let t = _mm512_ternarylogic_epi32::<0x80>(
+                    _mm512_permutexvar_epi8(six[0], tri[0]),
+                    _mm512_permutexvar_epi8(six[1], tri[1]),
+                    _mm512_permutexvar_epi8(six[2], tri[2]),
+                );
+                shorts[step] = _mm512_test_epi8_mask(t, t);
+                longs[step] = 0;
+                // Positions from the chunk's start, 32 per compress.
+                let rel = _mm512_add_epi16(iota16, _mm512_set1_epi16((64 * step) as i16));
+                let low = passes as u32;
+                let (a, b) = (
+                    _mm512_maskz_compress_epi16(low, rel),
+                    _mm512_maskz_compress_epi16(
+                        (passes >> 32) as u32,
+                        _mm512_add_epi16(rel, _mm512_set1_epi16(32)),
+                    ),
+                );
+                // SAFETY: at most 64 per step, 32 lanes of room after.
+                unsafe {
+                    let to = survivors.as_mut_ptr().add(count);
+                    _mm512_storeu_si512(to.cast(), a);
+                    _mm512_storeu_si512(to.add(low.count_ones() as usize).cast(), b);
+                }
+                count += passes.count_ones() as usize;
+            }
+            let mut k = 0;
+            while k < count {
+                let live = if count - k >= 16 {
+                    u16::MAX
+                } else {
+                    (1u16 << (count - k)) - 1
+                };
+                // SAFETY: 16 lanes from k < count fit in `survivors`. Lanes
+                // past `count` may hold an earlier chunk's positions, past
+                // this one's end: they are zeroed.
+                let at = _mm512_maskz_mov_epi32(live, unsafe {
+                    _mm512_cvtepu16_epi32(_mm256_loadu_si256(survivors.as_ptr().add(k).cast()))
+                });
+                // The eight bytes at each position, as eight qwords twice.
+                // SAFETY: every position has eight bytes after it in `data`
+                // (at + 80 <= n above).
+                let (first8, last8) = unsafe {
+                    let chunk = data.as_ptr().add(i).cast();
                     (
-                        _mm512_loadu_si512(data.as_ptr().add(at).cast()),
-                        _mm512_loadu_si512(data.as_ptr().add(at + 1).cast()),
-                        _mm512_loadu_si512(data.as_ptr().add(at + 2).cast()),
-                        _mm512_loadu_si512(data.as_ptr().add(at + 16).cast()),
+                        _mm512_i32gather_epi64::<1>(_mm512_castsi512_si256(at), chunk),
+                        _mm512_i32gather_epi64::<1>(_mm512_extracti64x4_epi64::<1>(at), chunk),
                     )
                 };
-                // Folded once here, not per window.
-                let (folded, tail) = (_mm512_or_si512(head, fold), _mm512_or_si512(tail, fold));
-                let (s0, l0) = group(folded, 0);
-                let (s1, l1) = group(folded, 1);
-                let (s2, l2) = group(folded, 2);
-                let (s3, l3) = group(tail, 2);
-                let tris = _mm512_and_si512(
-                    _mm512_and_si512(
-                        _mm512_permutex2var_epi8(tri[0].0, head, tri[0].1),
-                        _mm512_permutex2var_epi8(tri[1].0, one_on, tri[1].1),
-                    ),
-                    _mm512_permutex2var_epi8(tri[2].0, two_on, tri[2].1),
+                let lo = _mm512_or_si512(_mm512_permutex2var_epi32(first8, evens, last8), fold32);
+                let hi = _mm512_or_si512(_mm512_permutex2var_epi32(first8, odds, last8), fold32);
+                let product = _mm512_mullo_epi32(lo, hash_lo);
+                let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
+                let got = gather(bitmap, _mm512_slli_epi32::<2>(word));
+                let x4 = _mm512_mullo_epi32(lo, hash_four);
+                let short = test(
+                    got,
+                    _mm512_srli_epi32::<27>(x4),
+                    _mm512_srli_epi32::<22>(x4),
                 );
-                shorts[step] =
-                    s0 | s1 << 16 | s2 << 32 | s3 << 48 | _mm512_test_epi8_mask(tris, tris);
-                longs[step] = l0 | l1 << 16 | l2 << 32 | l3 << 48;
+                let x = _mm512_mullo_epi32(
+                    _mm512_ternarylogic_epi32::<0x96>(product, lo, _mm512_ror_epi32::<16>(hi)),
+                    hash_long,
+                );
+                let long = test(got, _mm512_srli_epi32::<27>(x), _mm512_srli_epi32::<22>(x));
+                let mut set = (short | long) & live;
+                while set != 0 {
+                    let lane = set.trailing_zeros();
+                    set &= set - 1;
+                    let rel = usize::from(survivors[k + lane as usize]);
+                    shorts[rel / 64] |= u64::from(short >> lane & 1) << (rel % 64);
+                    longs[rel / 64] |= u64::from(long >> lane & 1) << (rel % 64);
+                }
+                k += 16;
             }
             for step in 0..steps {
                 let base = i + 64 * step;
@@ -642,6 +795,39 @@ mod tests {
         naive.dedup();
         scalar.dedup();
         assert_eq!(scalar, naive);
+    }
+
+    /// The AVX-512 scan works in chunks of steps and batches of sixteen
+    /// survivors: a blob ending anywhere in a chunk, after a fuller one,
+    /// finds what the scalar scan finds. Keywords packed with bytes the
+    /// folding maps onto letters (control, high and punctuation bytes).
+    #[test]
+    fn simd_and_scalar_scans_agree_at_every_length_around_chunk_ends() {
+        let rules = crate::engine::ruleset::builtin_rules().expect("builtin rules load");
+        let mut p = Prefilter::new(&rules);
+        let simd = p.avx512;
+        let noise = [
+            0u8, 9, 13, 0x40, 0x5B, 0x7F, 0x80, 0xC1, 0xE9, 0xFF, b'_', b'=',
+        ];
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < 4_400 {
+            for k in &p.keywords {
+                text.extend_from_slice(k);
+                text.push(noise[i % noise.len()]);
+                i += 1;
+            }
+        }
+        let lengths = (0..200).chain(2_000..2_250).chain(4_050..4_400);
+        for n in lengths {
+            p.avx512 = simd;
+            let mut with_simd = hits(&p, &text[..n]);
+            p.avx512 = false;
+            let mut scalar = hits(&p, &text[..n]);
+            with_simd.sort_unstable();
+            scalar.sort_unstable();
+            assert_eq!(with_simd, scalar, "length {n}, AVX-512 in use: {simd}");
+        }
     }
 
     #[test]
