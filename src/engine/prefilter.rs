@@ -468,7 +468,6 @@ impl Prefilter {
     unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
         use std::arch::x86_64::*;
         let n = data.len();
-        let fold = _mm512_set1_epi8(0x20);
         // SAFETY: reads 64-byte tables.
         let tri: [__m512i; 3] =
             std::array::from_fn(|j| unsafe { _mm512_loadu_si512(self.tri[j].as_ptr().cast()) });
@@ -530,15 +529,11 @@ impl Prefilter {
                 let raw: [__m512i; 4] = std::array::from_fn(|j| unsafe {
                     _mm512_loadu_si512(data.as_ptr().add(at + j).cast())
                 });
-                // `six` of each folded byte (bit 5 of every folded byte is
-                // set; bits 6 and 7 are ignored by the permute).
+                // `six` of each byte folded: its low five bits and bit 6
+                // (the permute ignores the bits above; folding only sets
+                // bit 5, which `six` drops).
                 let six = raw.map(|r| {
-                    let folded = _mm512_or_si512(r, fold);
-                    _mm512_ternarylogic_epi32::<0xB8>(
-                        _mm512_srli_epi16::<1>(folded),
-                        low_five,
-                        folded,
-                    )
+                    _mm512_ternarylogic_epi32::<0xB8>(_mm512_srli_epi16::<1>(r), low_five, r)
                 });
                 let mut any = _mm512_setzero_si512();
                 for set in &first {
