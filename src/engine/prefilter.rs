@@ -85,8 +85,9 @@ pub struct Prefilter {
     /// nearly only pass where one occurs; no hash, no fourth byte.
     tri: [[u8; 64]; 3],
     /// First stage of the AVX-512 scan: bit `b` of `first[s][j][six(c)]` is
-    /// set when a fingerprint of bucket `8s + b` has folded byte `c` at `j`. A position goes on to the bitmap test only where some
-    /// bucket has all four of its bytes.
+    /// set when a fingerprint of bucket `8s + b` has folded byte `c` at `j`.
+    /// A position goes on to the bitmap test only where some bucket has all
+    /// four of its bytes.
     first: Box<[[[u8; 64]; 4]; FIRST_SETS]>,
     /// For each keyword, the rules that listed it.
     rules_of: Vec<Vec<u32>>,
@@ -238,32 +239,45 @@ fn six(c: u8) -> u8 {
     (c & 0x1F) | (c >> 1 & 0x20)
 }
 
-/// Buckets the first four folded bytes of every fingerprint (three-byte
-/// ones, whose fourth byte is masked to zero, are tested by `tri`), each into the bucket whose pass rate over
-/// source text grows least.
+/// The first stage's tables for the first four folded bytes of every
+/// fingerprint (three-byte ones, whose fourth byte is masked to zero, are
+/// tested by `tri`).
 fn first_tables(prefixes: &[[u8; 4]]) -> Box<[[[u8; 64]; 4]; FIRST_SETS]> {
+    let mut sorted: Vec<[u8; 4]> = prefixes.iter().filter(|p| p[3] != 0).copied().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let idx: Vec<[usize; 4]> = sorted
+        .iter()
+        .map(|p| p.map(|c| usize::from(six(c))))
+        .collect();
+    let mut tables = Box::new([[[0u8; 64]; 4]; FIRST_SETS]);
+    for (x, b) in idx.iter().zip(buckets(&idx)) {
+        for (j, &c) in x.iter().enumerate() {
+            tables[b / 8][j][c] |= 1 << (b % 8);
+        }
+    }
+    tables
+}
+
+/// A bucket for each prefix (its bytes' [`six`] bits), so that the
+/// buckets' summed pass rate over source text is low. A bucket passes
+/// where each byte is one of its prefixes' bytes at that place: the product
+/// of those bytes' frequencies, by [`RARITY`]. Greedy placement, then a
+/// few rounds of moving each prefix where it costs least.
+fn buckets(idx: &[[usize; 4]]) -> Vec<usize> {
     const BUCKETS: usize = 8 * FIRST_SETS;
     let mut freq = [0f64; 64];
     for c in 0..=255u8 {
         freq[usize::from(six(c | 0x20))] +=
             (-f64::from(RARITY[usize::from(c | 0x20)]) / 8.0).exp2();
     }
-    let mut sorted: Vec<[u8; 4]> = prefixes.iter().filter(|p| p[3] != 0).copied().collect();
-    sorted.sort_unstable();
-    sorted.dedup();
     // How many of a bucket's prefixes have each byte at each place, and
-    // the text frequency of the bytes present.
+    // the summed frequency of the bytes present.
     let mut uses = vec![[[0u16; 64]; 4]; BUCKETS];
     let mut sum = [[0f64; 4]; BUCKETS];
     let mut size = [0usize; BUCKETS];
     let pass = |sum: &[f64; 4], size: usize| if size == 0 { 0.0 } else { sum.iter().product() };
-    let idx: Vec<[usize; 4]> = sorted
-        .iter()
-        .map(|p| p.map(|c| usize::from(six(c))))
-        .collect();
     let mut home = vec![usize::MAX; idx.len()];
-    // Greedy placement, then a few rounds of moving each prefix to the
-    // bucket where it costs least, while that lowers the total.
     for round in 0..4 {
         let mut moved = false;
         for (i, x) in idx.iter().enumerate() {
@@ -279,12 +293,12 @@ fn first_tables(prefixes: &[[u8; 4]]) -> Box<[[[u8; 64]; 4]; FIRST_SETS]> {
             }
             let cost = |b: usize| {
                 let grown: [f64; 4] = std::array::from_fn(|j| {
-                    sum[b][j]
-                        + if uses[b][j][x[j]] == 0 {
-                            freq[x[j]]
-                        } else {
-                            0.0
-                        }
+                    let new = if uses[b][j][x[j]] == 0 {
+                        freq[x[j]]
+                    } else {
+                        0.0
+                    };
+                    sum[b][j] + new
                 });
                 pass(&grown, 1) - pass(&sum[b], size[b])
             };
@@ -305,17 +319,7 @@ fn first_tables(prefixes: &[[u8; 4]]) -> Box<[[[u8; 64]; 4]; FIRST_SETS]> {
             break;
         }
     }
-    let mut tables = Box::new([[[0u8; 64]; 4]; FIRST_SETS]);
-    for (b, sets) in uses.iter().enumerate() {
-        for (j, set) in sets.iter().enumerate() {
-            for (c, &n) in set.iter().enumerate() {
-                if n > 0 {
-                    tables[b / 8][j][c] |= 1 << (b % 8);
-                }
-            }
-        }
-    }
-    tables
+    home
 }
 
 impl Table {
@@ -461,8 +465,9 @@ impl Prefilter {
         }
     }
 
-    /// Tests positions sixteen at a time, sixty-four per step, while the
-    /// loads fit, and returns the first position left for the scalar loop.
+    /// Tests positions sixty-four per step through the first stage, its
+    /// survivors sixteen at a time against the bitmap, while the loads fit,
+    /// and returns the first position left for the scalar loop.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,avx2,popcnt")]
     unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
