@@ -48,6 +48,10 @@ const HASH_FOUR: u32 = 0x85EB_CA77;
 const LONG: usize = 8;
 /// Sets of eight buckets in the first stage.
 const FIRST_SETS: usize = 4;
+/// Bytes from a step's start the AVX-512 scan needs in the blob: the step's
+/// 64 positions, the three bytes after them its four-byte test reads, and
+/// eight after each survivor for the bitmap test, with room to spare.
+const STEP_REACH: usize = 80;
 
 /// How rare each case-folded byte is in source text: `-8·log2(frequency)`
 /// over 80 MB of Rust, Python, JSON, YAML and Markdown (higher is rarer;
@@ -473,6 +477,11 @@ impl Prefilter {
     unsafe fn scan_avx512(&self, data: &[u8], f: &mut impl FnMut(Hit)) -> usize {
         use std::arch::x86_64::*;
         let n = data.len();
+        // Short blobs (a named value, a small file) are left to the scalar
+        // loop before any table is loaded or buffer zeroed.
+        if n < STEP_REACH {
+            return 0;
+        }
         // SAFETY: reads 64-byte tables.
         let tri: [__m512i; 3] =
             std::array::from_fn(|j| unsafe { _mm512_loadu_si512(self.tri[j].as_ptr().cast()) });
@@ -524,12 +533,12 @@ impl Prefilter {
         let mut survivors = [0u16; STEPS * 64 + 32];
         let (mut shorts, mut longs) = ([0u64; STEPS], [0u64; STEPS]);
         let mut i = 0;
-        while i + 80 <= n {
-            let steps = ((n - 16 - i) / 64).min(STEPS);
+        while i + STEP_REACH <= n {
+            let steps = ((n + 64 - STEP_REACH - i) / 64).min(STEPS);
             let mut count = 0usize;
             for step in 0..steps {
                 let at = i + 64 * step;
-                // SAFETY: at + 80 <= n, so the 64 bytes at at..at + 3 are
+                // SAFETY: at + STEP_REACH <= n, so the 64 bytes at at..at + 3 are
                 // in `data`.
                 let raw: [__m512i; 4] = std::array::from_fn(|j| unsafe {
                     _mm512_loadu_si512(data.as_ptr().add(at + j).cast())
@@ -594,7 +603,7 @@ impl Prefilter {
                 });
                 // The eight bytes at each position, as eight qwords twice.
                 // SAFETY: every position has eight bytes after it in `data`
-                // (at + 80 <= n above).
+                // (at + STEP_REACH <= n above).
                 let (first8, last8) = unsafe {
                     let chunk = data.as_ptr().add(i).cast();
                     (
