@@ -243,11 +243,10 @@ fn six(c: u8) -> u8 {
     (c & 0x1F) | (c >> 1 & 0x20)
 }
 
-/// The first stage's tables for the first four folded bytes of every
-/// fingerprint (three-byte ones, whose fourth byte is masked to zero, are
-/// tested by `tri`).
+/// The first stage's tables for the first four folded bytes of every four-
+/// and eight-byte fingerprint (three-byte ones are tested by `tri`).
 fn first_tables(prefixes: &[[u8; 4]]) -> Box<[[[u8; 64]; 4]; FIRST_SETS]> {
-    let mut sorted: Vec<[u8; 4]> = prefixes.iter().filter(|p| p[3] != 0).copied().collect();
+    let mut sorted = prefixes.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let idx: Vec<[usize; 4]> = sorted
@@ -276,18 +275,16 @@ fn buckets(idx: &[[usize; 4]]) -> Vec<usize> {
             (-f64::from(RARITY[usize::from(c | 0x20)]) / 8.0).exp2();
     }
     // How many of a bucket's prefixes have each byte at each place, and
-    // the summed frequency of the bytes present.
+    // the summed frequency of the bytes present (zero in an empty bucket,
+    // whose pass rate, their product, is then zero too).
     let mut uses = vec![[[0u16; 64]; 4]; BUCKETS];
     let mut sum = [[0f64; 4]; BUCKETS];
-    let mut size = [0usize; BUCKETS];
-    let pass = |sum: &[f64; 4], size: usize| if size == 0 { 0.0 } else { sum.iter().product() };
-    let mut home = vec![usize::MAX; idx.len()];
-    for round in 0..4 {
+    let mut home: Vec<Option<usize>> = vec![None; idx.len()];
+    // Placed greedily in the first round, then moved while that helps.
+    for _round in 0..4 {
         let mut moved = false;
         for (i, x) in idx.iter().enumerate() {
-            let from = home[i];
-            if from != usize::MAX {
-                size[from] -= 1;
+            if let Some(from) = home[i] {
                 for j in 0..4 {
                     uses[from][j][x[j]] -= 1;
                     if uses[from][j][x[j]] == 0 {
@@ -295,23 +292,23 @@ fn buckets(idx: &[[usize; 4]]) -> Vec<usize> {
                     }
                 }
             }
+            // How much bucket `b`'s pass rate grows with `x` in it.
             let cost = |b: usize| {
-                let grown: [f64; 4] = std::array::from_fn(|j| {
+                let grown = |j: usize| {
                     let new = if uses[b][j][x[j]] == 0 {
                         freq[x[j]]
                     } else {
                         0.0
                     };
                     sum[b][j] + new
-                });
-                pass(&grown, 1) - pass(&sum[b], size[b])
+                };
+                (0..4).map(grown).product::<f64>() - sum[b].iter().product::<f64>()
             };
             let to = (0..BUCKETS)
                 .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
                 .expect("buckets");
-            moved |= to != from;
-            home[i] = to;
-            size[to] += 1;
+            moved |= home[i] != Some(to);
+            home[i] = Some(to);
             for j in 0..4 {
                 if uses[to][j][x[j]] == 0 {
                     sum[to][j] += freq[x[j]];
@@ -319,11 +316,13 @@ fn buckets(idx: &[[usize; 4]]) -> Vec<usize> {
                 uses[to][j][x[j]] += 1;
             }
         }
-        if !moved && round > 0 {
+        if !moved {
             break;
         }
     }
-    home
+    home.into_iter()
+        .map(|b| b.expect("every prefix placed in the first round"))
+        .collect()
 }
 
 impl Table {
@@ -378,6 +377,8 @@ impl Prefilter {
         }
         let mut bitmap = Box::new([0u32; WORDS]);
         let (mut short, mut long, mut tris) = (Vec::new(), Vec::new(), Vec::new());
+        // First four folded bytes of the four- and eight-byte fingerprints.
+        let mut prefixes: Vec<[u8; 4]> = Vec::new();
         // Validation guarantees keywords of 3+ bytes.
         for (pi, k) in keywords.iter().enumerate() {
             let pattern = u32::try_from(pi).expect("fewer than 2^32 keywords");
@@ -392,22 +393,19 @@ impl Prefilter {
                 let (w, bits) = long_slot(p.folded as u32, (p.folded >> 32) as u32);
                 bitmap[w] |= bits;
                 long.push((w, p));
+                prefixes.push((p.folded as u32).to_le_bytes());
             } else if k.len() >= 4 {
                 let p = at(rarest_window(k, 4), 0xFFFF_FFFF);
                 let (w, bits) = short_slot(p.folded as u32);
                 bitmap[w] |= bits;
                 short.push((w, p));
+                prefixes.push((p.folded as u32).to_le_bytes());
             } else {
                 let p = at(0, 0x00FF_FFFF);
                 short.push((word_of(p.folded as u32), p));
                 tris.push([k[0], k[1], k[2]]);
             }
         }
-        let prefixes: Vec<[u8; 4]> = short
-            .iter()
-            .chain(&long)
-            .map(|(_, p)| (p.folded as u32).to_le_bytes())
-            .collect();
         Prefilter {
             first: first_tables(&prefixes),
             keywords,
@@ -507,13 +505,14 @@ impl Prefilter {
             _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
             _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
         );
-        // Whether bits `a % 32` and `b % 32` of `got` are both set:
-        // (bit a | bit b) & !got is zero.
-        let test = |got: __m512i, a: __m512i, b: __m512i| -> u16 {
+        // Whether bits `x >> 27` and `(x >> 22) % 32` of `got` are both set,
+        // as `short_slot` and `long_slot` pick them: the two bits AND NOT
+        // `got` is zero.
+        let test = |got: __m512i, x: __m512i| -> u16 {
             let missing = _mm512_ternarylogic_epi32::<0x0E>(
                 got,
-                _mm512_rolv_epi32(one, a),
-                _mm512_rolv_epi32(one, b),
+                _mm512_rolv_epi32(one, _mm512_srli_epi32::<27>(x)),
+                _mm512_rolv_epi32(one, _mm512_srli_epi32::<22>(x)),
             );
             _mm512_testn_epi32_mask(missing, missing)
         };
@@ -617,16 +616,12 @@ impl Prefilter {
                 let word = _mm512_srli_epi32::<{ 32 - WORD_BITS }>(product);
                 let got = gather(bitmap, _mm512_slli_epi32::<2>(word));
                 let x4 = _mm512_mullo_epi32(lo, hash_four);
-                let short = test(
-                    got,
-                    _mm512_srli_epi32::<27>(x4),
-                    _mm512_srli_epi32::<22>(x4),
-                );
+                let short = test(got, x4);
                 let x = _mm512_mullo_epi32(
                     _mm512_ternarylogic_epi32::<0x96>(product, lo, _mm512_ror_epi32::<16>(hi)),
                     hash_long,
                 );
-                let long = test(got, _mm512_srli_epi32::<27>(x), _mm512_srli_epi32::<22>(x));
+                let long = test(got, x);
                 let mut set = (short | long) & live;
                 while set != 0 {
                     let lane = set.trailing_zeros();
